@@ -1,0 +1,206 @@
+#include "core/dependencies.h"
+
+#include <algorithm>
+#include <functional>
+#include <set>
+
+#include "core/semver.h"
+
+namespace outlet {
+namespace {
+
+using ManifestMap = std::map<std::string, const Manifest*>;
+
+bool version_matches(const Relationship& relationship, const Manifest& target) {
+  if (!relationship.version_range || !target.version) return true;
+  return relationship.version_range->contains(*target.version);
+}
+
+std::string describe(const Relationship& relationship) {
+  return "\"" + relationship.id + "\"" +
+         (relationship.version_range_text.empty() ? "" : " " + relationship.version_range_text);
+}
+
+// Blocks plugins whose requirements are missing or conflicting, repeating until
+// nothing changes: blocking one plugin can strand another that requires it.
+void block_unsatisfiable(const ManifestMap& all, std::map<std::string, std::string>& blocked) {
+  auto active = [&](const std::string& id) { return all.count(id) && !blocked.count(id); };
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (const auto& [id, manifest] : all) {
+      if (blocked.count(id)) continue;
+      std::string reason;
+      for (const Relationship& required : manifest->relationships.required) {
+        auto target = all.find(required.id);
+        if (target == all.end()) {
+          reason = "requires " + describe(required) + ", which is not installed";
+        } else if (!version_matches(required, *target->second)) {
+          reason = "requires " + describe(required) + ", but version " +
+                   target->second->version_text + " is installed";
+        } else if (blocked.count(required.id)) {
+          reason = "requires \"" + required.id + "\", which is blocked";
+        }
+        if (!reason.empty()) break;
+      }
+      if (reason.empty()) {
+        for (const Relationship& conflict : manifest->relationships.conflicts) {
+          auto target = all.find(conflict.id);
+          if (active(conflict.id) && version_matches(conflict, *target->second)) {
+            reason = "conflicts with " + describe(conflict) + ", which is active (version " +
+                     target->second->version_text + ")";
+            break;
+          }
+        }
+      }
+      if (!reason.empty()) {
+        blocked[id] = reason;
+        changed = true;
+      }
+    }
+  }
+}
+
+// Tarjan's strongly connected components; components of more than one node, or
+// a node with an edge to itself, are cycles.
+std::vector<std::vector<std::string>> find_cycles(
+    const std::map<std::string, std::vector<std::string>>& edges) {
+  std::map<std::string, int> index, low;
+  std::set<std::string> on_stack;
+  std::vector<std::string> stack;
+  std::vector<std::vector<std::string>> cycles;
+  int counter = 0;
+  std::function<void(const std::string&)> visit = [&](const std::string& node) {
+    index[node] = low[node] = counter++;
+    stack.push_back(node);
+    on_stack.insert(node);
+    auto it = edges.find(node);
+    if (it != edges.end()) {
+      for (const std::string& next : it->second) {
+        if (!index.count(next)) {
+          visit(next);
+          low[node] = std::min(low[node], low[next]);
+        } else if (on_stack.count(next)) {
+          low[node] = std::min(low[node], index[next]);
+        }
+      }
+    }
+    if (low[node] != index[node]) return;
+    std::vector<std::string> component;
+    std::string member;
+    do {
+      member = stack.back();
+      stack.pop_back();
+      on_stack.erase(member);
+      component.push_back(member);
+    } while (member != node);
+    bool self_loop = it != edges.end() &&
+                     std::find(it->second.begin(), it->second.end(), node) != it->second.end();
+    if (component.size() > 1 || self_loop) {
+      std::reverse(component.begin(), component.end());
+      cycles.push_back(component);
+    }
+  };
+  for (const auto& [node, next] : edges) {
+    if (!index.count(node)) visit(node);
+  }
+  return cycles;
+}
+
+}  // namespace
+
+std::string format_cycle(const std::vector<std::string>& cycle) {
+  std::string text;
+  for (const std::string& id : cycle) text += id + " → ";
+  return text + (cycle.empty() ? "" : cycle.front());
+}
+
+Resolution resolve_dependencies(const std::vector<const Manifest*>& candidates) {
+  Resolution resolution;
+  ManifestMap all;
+  for (const Manifest* manifest : candidates) all[manifest->id] = manifest;
+
+  block_unsatisfiable(all, resolution.blocked);
+
+  // Hard edges (dependency → dependent) from requires and optional.
+  std::map<std::string, std::vector<std::string>> hard;
+  for (const auto& [id, manifest] : all) {
+    hard[id];
+    auto add = [&](const std::vector<Relationship>& list) {
+      for (const Relationship& r : list) {
+        if (all.count(r.id)) hard[r.id].push_back(id);
+      }
+    };
+    add(manifest->relationships.required);
+    add(manifest->relationships.optional);
+  }
+  for (const auto& cycle : find_cycles(hard)) {
+    resolution.cycles.push_back(cycle);
+    for (const std::string& id : cycle) {
+      resolution.blocked.emplace(id, "dependency cycle: " + format_cycle(cycle));
+    }
+  }
+  block_unsatisfiable(all, resolution.blocked);
+
+  auto active = [&](const std::string& id) {
+    return all.count(id) && !resolution.blocked.count(id);
+  };
+
+  // Soft edges from before/after: they order plugins but never block them.
+  std::map<std::string, std::vector<std::string>> soft;
+  for (const auto& [id, manifest] : all) {
+    if (!active(id)) continue;
+    soft[id];
+    for (const std::string& later : manifest->relationships.before) {
+      if (active(later)) soft[id].push_back(later);
+    }
+    for (const std::string& earlier : manifest->relationships.after) {
+      if (active(earlier)) soft[earlier].push_back(id);
+    }
+  }
+  for (const auto& cycle : find_cycles(soft)) {
+    resolution.warnings.push_back("before/after cycle ignored: " + format_cycle(cycle));
+  }
+
+  std::map<std::string, int> hard_pending, soft_pending;
+  for (const auto& [id, manifest] : all) {
+    if (!active(id)) continue;
+    hard_pending[id];
+    soft_pending[id];
+  }
+  for (const auto& [from, list] : hard) {
+    if (!active(from)) continue;
+    for (const std::string& to : list) {
+      if (active(to)) ++hard_pending[to];
+    }
+  }
+  for (const auto& [from, list] : soft) {
+    for (const std::string& to : list) ++soft_pending[to];
+  }
+
+  // Kahn's algorithm; among the plugins whose dependencies are placed, pick by
+  // load priority, then prefer those with no unplaced before/after predecessor,
+  // then by id. Soft cycles therefore cannot stall the order.
+  std::set<std::string> placed;
+  while (placed.size() < hard_pending.size()) {
+    const std::string* best = nullptr;
+    auto key = [&](const std::string& id) {
+      return std::make_tuple(static_cast<int>(all[id]->load_priority), soft_pending[id] > 0, id);
+    };
+    for (const auto& [id, pending] : hard_pending) {
+      if (pending > 0 || placed.count(id)) continue;
+      if (best == nullptr || key(id) < key(*best)) best = &id;
+    }
+    if (best == nullptr) break;  // only cycle members remain; they are blocked above
+    std::string id = *best;
+    placed.insert(id);
+    resolution.order.push_back(id);
+    for (const std::string& next : hard[id]) {
+      if (hard_pending.count(next)) --hard_pending[next];
+    }
+    for (const std::string& next : soft[id]) --soft_pending[next];
+  }
+  return resolution;
+}
+
+}  // namespace outlet

@@ -1,0 +1,126 @@
+#include "outlet/discovery.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace outlet {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr size_t kMaxManifestBytes = 1 << 20;
+constexpr size_t kMaxPluginFolders = 10000;
+
+bool is_inside(const fs::path& root, const fs::path& candidate) {
+  auto root_it = root.begin();
+  auto it = candidate.begin();
+  for (; root_it != root.end(); ++root_it, ++it) {
+    if (it == candidate.end() || *it != *root_it) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> read_file_capped(const std::string& path, size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Error(ErrorCode::kNotFound, "cannot read " + path + ": " + std::strerror(errno));
+  }
+  std::string content;
+  content.resize(max_bytes + 1);
+  in.read(content.data(), static_cast<std::streamsize>(content.size()));
+  content.resize(static_cast<size_t>(in.gcount()));
+  if (content.size() > max_bytes) {
+    return Error(ErrorCode::kResourceExhausted,
+                 path + " is larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  return content;
+}
+
+Result<std::string> resolve_inside(const std::string& root, const std::string& relative,
+                                   const std::string& field) {
+  std::error_code ec;
+  fs::path real_root = fs::canonical(root, ec);
+  if (ec) {
+    return Error(ErrorCode::kNotFound, "plugin root " + root + " cannot be resolved",
+                 {{"", ec.message()}});
+  }
+  fs::path target = real_root / relative;
+  fs::path real_target = fs::canonical(target, ec);
+  if (ec) {
+    return Error(ErrorCode::kNotFound, field + " \"" + relative + "\" does not exist",
+                 {{field, "file not found under the plugin root"}});
+  }
+  if (!is_inside(real_root, real_target)) {
+    return Error(ErrorCode::kPermissionDenied,
+                 field + " \"" + relative + "\" escapes the plugin root",
+                 {{field, "resolves to " + real_target.string() + ", outside " +
+                              real_root.string() + " (symlinks are followed)"}});
+  }
+  if (!fs::is_regular_file(real_target, ec)) {
+    return Error(ErrorCode::kInvalidArgument, field + " \"" + relative + "\" is not a file",
+                 {{field, "must name a regular file"}});
+  }
+  return real_target.string();
+}
+
+Result<DiscoveredPlugin> read_plugin_folder(const std::string& folder,
+                                            const ManifestVocabulary& vocabulary) {
+  std::error_code ec;
+  fs::path root = fs::canonical(folder, ec);
+  if (ec) return Error(ErrorCode::kNotFound, folder + ": " + ec.message());
+  fs::path manifest_path = root / "plugin.json";
+  if (!fs::exists(manifest_path, ec)) {
+    return Error(ErrorCode::kNotFound, folder + " has no plugin.json");
+  }
+  auto text = read_file_capped(manifest_path.string(), kMaxManifestBytes);
+  if (!text.ok()) return text.error();
+  auto parsed = parse_manifest_text(*text, vocabulary);
+  if (!parsed.ok()) return parsed.error();
+  auto entrypoint = resolve_inside(root.string(), parsed->manifest.entrypoint, "entrypoint");
+  if (!entrypoint.ok()) return entrypoint.error();
+  return DiscoveredPlugin{root.string(), manifest_path.string(), std::move(entrypoint).value(),
+                          std::move(parsed).value()};
+}
+
+Result<DiscoveryReport> discover_plugins(const std::string& plugins_dir,
+                                         const ManifestVocabulary& vocabulary) {
+  std::error_code ec;
+  fs::directory_iterator it(plugins_dir, ec);
+  if (ec) {
+    return Error(ErrorCode::kNotFound,
+                 "cannot read plugins directory " + plugins_dir + ": " + ec.message());
+  }
+  std::vector<fs::path> folders;
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    const fs::path& path = it->path();
+    if (path.filename().string().front() == '.') continue;
+    if (!it->is_directory(ec)) continue;
+    folders.push_back(path);
+    if (folders.size() > kMaxPluginFolders) break;
+  }
+  std::sort(folders.begin(), folders.end());
+  DiscoveryReport report;
+  if (folders.size() > kMaxPluginFolders) {
+    folders.resize(kMaxPluginFolders);
+    report.problems.push_back(
+        {plugins_dir, Error(ErrorCode::kResourceExhausted,
+                            "more than " + std::to_string(kMaxPluginFolders) +
+                                " plugin folders; the rest were not read")});
+  }
+  for (const fs::path& folder : folders) {
+    auto plugin = read_plugin_folder(folder.string(), vocabulary);
+    if (plugin.ok()) {
+      report.plugins.push_back(std::move(plugin).value());
+    } else {
+      report.problems.push_back({folder.string(), plugin.error()});
+    }
+  }
+  return report;
+}
+
+}  // namespace outlet

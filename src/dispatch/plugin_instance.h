@@ -1,0 +1,55 @@
+// What the dispatcher calls: one loaded plugin, whatever language it is written
+// in. Runtimes (src/runtime) create these; the dispatcher serializes calls into
+// each one, so an implementation need not be thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "outlet/hook.h"
+#include "outlet/json.h"
+#include "outlet/manifest.h"
+#include "outlet/result.h"
+
+namespace outlet {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// One call into a plugin: which hook, and the limits it runs under.
+struct CallContext {
+  std::string_view plugin_id;
+  HookKind kind = HookKind::kNotify;
+  std::string_view event;
+  int depth = 0;          // emit depth: 0 for events the host dispatched
+  SteadyTime deadline{};  // runtimes that can interrupt guest code stop it here
+
+  bool past_deadline() const { return std::chrono::steady_clock::now() >= deadline; }
+};
+
+// The host functions one plugin was granted, by index. Runtimes expose exactly
+// these to guest code (DESIGN.md principle 3: an ungranted function does not exist).
+class HostFunctionTable {
+ public:
+  virtual ~HostFunctionTable() = default;
+  virtual const std::vector<std::string>& function_names() const = 0;
+  virtual Result<Json> invoke(size_t index, const Json& args, const CallContext& context) = 0;
+  // By name, for native plugins and tests; an ungranted name is kPermissionDenied.
+  Result<Json> invoke(std::string_view name, const Json& args, const CallContext& context);
+};
+
+class PluginInstance {
+ public:
+  virtual ~PluginInstance() = default;
+  // The hooks the plugin's code implements (compared with the manifest at load).
+  virtual std::vector<Subscription> subscriptions() const = 0;
+  // Handles one hook. Returns the handler's value (null = nothing); a failure of
+  // the plugin's code is an Error (kPluginError, kDeadlineExceeded, kResourceExhausted).
+  virtual Result<Json> call(const CallContext& context, const Json& payload) = 0;
+  // Memory attributed to this instance, when the runtime can tell (0 otherwise).
+  virtual uint64_t memory_bytes() const { return 0; }
+};
+
+}  // namespace outlet

@@ -1,0 +1,704 @@
+#include "outlet/host.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <set>
+
+#include "core/config.h"
+#include "core/dependencies.h"
+#include "core/settings_store.h"
+#include "dispatch/dispatcher.h"
+#include "dispatch/event_catalogue.h"
+#include "hostapi/plugin_environment.h"
+#include "runtime/native/native_runtime.h"
+
+namespace outlet {
+
+struct Host::Record {
+  std::shared_ptr<const Manifest> manifest;
+  PluginSource source;
+  Lifecycle lifecycle;
+  std::unique_ptr<WarningLog> warnings;
+  // Alive while the plugin is loaded: its instance calls back into it.
+  std::unique_ptr<PluginEnvironment> environment;
+  bool attached = false;
+};
+
+namespace {
+
+std::string join(const std::vector<std::string>& items) {
+  std::string text;
+  for (const std::string& item : items) text += (text.empty() ? "" : ", ") + item;
+  return text;
+}
+
+std::string describe(const Subscription& s) {
+  return std::string(hook_kind_name(s.kind)) + " " + s.event;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Host>> Host::create(HostOptions options) {
+  std::unique_ptr<Host> host(new Host(std::move(options)));
+  const HostOptions& o = host->options_;
+  if (!o.data_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.data_dir, ec);
+    if (ec) {
+      return Error(ErrorCode::kUnavailable,
+                   "cannot create data directory " + o.data_dir + ": " + ec.message());
+    }
+  }
+  auto settings =
+      SettingsStore::open(o.data_dir.empty() ? "" : o.data_dir + "/settings.json");
+  if (!settings.ok()) return settings.error();
+  host->settings_ = std::move(settings).value();
+  if (o.kv) {
+    host->kv_ = o.kv;
+  } else if (!o.data_dir.empty()) {
+    auto kv = open_sqlite_kv_store(o.data_dir + "/kv.sqlite3");
+    if (!kv.ok()) return kv.error();
+    host->kv_ = std::move(kv).value();
+  } else {
+    host->kv_ = make_memory_kv_store();
+  }
+  for (PermissionSpec& permission : core_permissions()) {
+    if (Status s = host->declare_permission(std::move(permission)); !s.ok()) return s.error();
+  }
+  for (HostFunctionSpec& function : core_host_functions()) {
+    if (Status s = host->declare_host_function(std::move(function)); !s.ok()) return s.error();
+  }
+  auto native = std::make_unique<NativeRuntime>();
+  host->native_ = native.get();
+  if (Status s = host->add_runtime(std::move(native)); !s.ok()) return s.error();
+  return host;
+}
+
+Host::Host(HostOptions options) : options_(std::move(options)) {
+  if (!options_.log_sink) {
+    options_.log_sink = [](const std::string& plugin, std::string_view level,
+                           const std::string& message) {
+      std::fprintf(stderr, "[%s] %.*s: %s\n", plugin.c_str(), static_cast<int>(level.size()),
+                   level.data(), message.c_str());
+    };
+  }
+  catalogue_ = std::make_unique<EventCatalogue>();
+  DispatchOptions dispatch;
+  dispatch.worker_threads = options_.worker_threads;
+  dispatch.strike_limit = options_.strike_limit;
+  dispatch.max_emit_depth = options_.max_emit_depth;
+  dispatch.timeout_ms = options_.timeout_ms;
+  DispatchObservers observers;
+  observers.on_auto_disable = [this](const std::string& id, const std::string& reason) {
+    handle_auto_disable(id, reason);
+  };
+  observers.on_warning = [this](const std::string& id, const std::string& hook,
+                                const std::string& message) { handle_warning(id, hook, message); };
+  dispatcher_ = std::make_unique<Dispatcher>(*catalogue_, dispatch, std::move(observers));
+}
+
+Host::~Host() {
+  if (dispatcher_) dispatcher_->wait_idle();
+  dispatcher_.reset();
+}
+
+// --- Domain declarations ---
+
+Status Host::declare_kind(PluginKindSpec kind) {
+  std::lock_guard lock(mutex_);
+  return kinds_.add(std::move(kind));
+}
+
+Status Host::declare_event(EventSpec event) { return catalogue_->declare(std::move(event)); }
+
+Status Host::declare_host_function(HostFunctionSpec function) {
+  std::lock_guard lock(mutex_);
+  if (function.name.empty() || !function.handler) {
+    return Error(ErrorCode::kInvalidArgument, "a host function needs a name and a handler");
+  }
+  for (const HostFunctionSpec& existing : functions_) {
+    if (existing.name == function.name) {
+      return Error(ErrorCode::kAlreadyExists,
+                   "host function \"" + function.name + "\" is already declared");
+    }
+  }
+  bool known = std::any_of(permissions_.begin(), permissions_.end(),
+                           [&](const PermissionSpec& p) { return p.name == function.capability; });
+  if (!known) permissions_.push_back({function.capability, function.description});
+  functions_.push_back(std::move(function));
+  return {};
+}
+
+Status Host::declare_permission(PermissionSpec permission) {
+  std::lock_guard lock(mutex_);
+  for (const PermissionSpec& existing : permissions_) {
+    if (existing.name == permission.name) return {};
+  }
+  permissions_.push_back(std::move(permission));
+  return {};
+}
+
+Status Host::register_native_plugin(std::string id, NativePluginFactory factory) {
+  return native_->register_plugin(std::move(id), std::move(factory));
+}
+
+Status Host::add_runtime(std::unique_ptr<Runtime> runtime) {
+  std::lock_guard lock(mutex_);
+  RuntimeKind kind = runtime->kind();
+  if (runtimes_.count(kind)) {
+    return Error(ErrorCode::kAlreadyExists,
+                 "a " + std::string(runtime_kind_name(kind)) + " runtime is already installed");
+  }
+  runtimes_[kind] = std::move(runtime);
+  return {};
+}
+
+ManifestVocabulary Host::vocabulary() const {
+  std::lock_guard lock(mutex_);
+  ManifestVocabulary vocabulary;
+  for (const PermissionSpec& permission : permissions_) {
+    vocabulary.permissions.insert(permission.name);
+  }
+  for (const std::string& kind : kinds_.ids()) vocabulary.kinds.insert(kind);
+  vocabulary.host_version = kOutletVersion;
+  return vocabulary;
+}
+
+// --- Plugins ---
+
+Result<DiscoveryReport> Host::discover(const std::string& plugins_dir) {
+  auto report = discover_plugins(plugins_dir, vocabulary());
+  if (!report.ok()) return report.error();
+  std::vector<DiscoveredPlugin> accepted;
+  for (DiscoveredPlugin& plugin : report->plugins) {
+    if (Status added = add_plugin(plugin); !added.ok()) {
+      report->problems.push_back({plugin.root, added.error()});
+    } else {
+      accepted.push_back(std::move(plugin));
+    }
+  }
+  report->plugins = std::move(accepted);
+  return report;
+}
+
+Status Host::add_plugin(const DiscoveredPlugin& plugin) {
+  auto manifest = std::make_shared<const Manifest>(plugin.parsed.manifest);
+  PluginSource source{plugin.root, plugin.root, plugin.entrypoint_path};
+  std::lock_guard lock(mutex_);
+  if (Status added = registry_.add(manifest, source); !added.ok()) return added;
+  auto record = std::make_unique<Record>();
+  record->manifest = manifest;
+  record->source = source;
+  record->warnings = std::make_unique<WarningLog>(options_.warning_capacity);
+  for (const ErrorDetail& warning : plugin.parsed.warnings) {
+    record->warnings->add("manifest", warning.path + ": " + warning.rule);
+  }
+  Record& stored = *record;
+  records_[manifest->id] = std::move(record);
+  advance(stored, PluginState::kValidated, "");
+  return {};
+}
+
+Status Host::add_builtin(const Json& manifest_document) {
+  auto parsed = parse_manifest(manifest_document, vocabulary());
+  if (!parsed.ok()) return parsed.error();
+  DiscoveredPlugin plugin{"", "", "", std::move(parsed).value()};
+  auto manifest = std::make_shared<const Manifest>(plugin.parsed.manifest);
+  PluginSource source{"built-in", "", ""};
+  std::lock_guard lock(mutex_);
+  if (Status added = registry_.add(manifest, source); !added.ok()) return added;
+  auto record = std::make_unique<Record>();
+  record->manifest = manifest;
+  record->source = source;
+  record->warnings = std::make_unique<WarningLog>(options_.warning_capacity);
+  Record& stored = *record;
+  records_[manifest->id] = std::move(record);
+  advance(stored, PluginState::kValidated, "");
+  return {};
+}
+
+Host::Record* Host::find(const std::string& id) {
+  auto it = records_.find(id);
+  return it == records_.end() ? nullptr : it->second.get();
+}
+
+const Host::Record* Host::find(const std::string& id) const {
+  auto it = records_.find(id);
+  return it == records_.end() ? nullptr : it->second.get();
+}
+
+static Error unknown_plugin(const std::string& id) {
+  return Error(ErrorCode::kNotFound, "no plugin \"" + id + "\" is installed");
+}
+
+Status Host::approve(const std::string& id, std::optional<std::vector<std::string>> permissions) {
+  std::lock_guard lock(mutex_);
+  Record* record = find(id);
+  if (record == nullptr) return unknown_plugin(id);
+  const Manifest& manifest = *record->manifest;
+  std::vector<std::string> approved = permissions.value_or(manifest.permissions);
+  for (const std::string& permission : approved) {
+    if (!manifest.has_permission(permission)) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "cannot approve \"" + permission + "\" for \"" + id +
+                       "\": its manifest does not declare it",
+                   {{"permissions", "only declared permissions can be approved: " +
+                                        join(manifest.permissions)}});
+    }
+  }
+  if (Status s = settings_->update(id,
+                                   [&](PluginSettings& settings) {
+                                     settings.approved_permissions = approved;
+                                     settings.approved_version = manifest.version_text;
+                                   });
+      !s.ok()) {
+    return s;
+  }
+  return reconcile();
+}
+
+Status Host::enable(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  if (find(id) == nullptr) return unknown_plugin(id);
+  if (Status s = settings_->update(id,
+                                   [](PluginSettings& settings) {
+                                     settings.enabled = true;
+                                     settings.disabled_reason.clear();
+                                   });
+      !s.ok()) {
+    return s;
+  }
+  return reconcile();
+}
+
+Status Host::disable(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  Record* record = find(id);
+  if (record == nullptr) return unknown_plugin(id);
+  if (Status s = settings_->update(id, [](PluginSettings& settings) { settings.enabled = false; });
+      !s.ok()) {
+    return s;
+  }
+  unload(*record);
+  advance(*record, PluginState::kDisabled, "disabled by the operator");
+  return reconcile();
+}
+
+Status Host::reload(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  Record* record = find(id);
+  if (record == nullptr) return unknown_plugin(id);
+  unload(*record);
+  return reconcile();
+}
+
+Status Host::set_config(const std::string& id, const Json& config) {
+  std::lock_guard lock(mutex_);
+  Record* record = find(id);
+  if (record == nullptr) return unknown_plugin(id);
+  auto validated = validate_config(*record->manifest, config);
+  if (!validated.ok()) return validated.error();
+  if (Status s = settings_->update(id, [&](PluginSettings& settings) { settings.config = *validated; });
+      !s.ok()) {
+    return s;
+  }
+  if (record->environment) record->environment->services().set_config(*validated);
+  return {};
+}
+
+Status Host::set_secret(const std::string& id, const std::string& name, const std::string& value) {
+  std::lock_guard lock(mutex_);
+  Record* record = find(id);
+  if (record == nullptr) return unknown_plugin(id);
+  if (Status s = settings_->update(id, [&](PluginSettings& settings) { settings.secrets[name] = value; });
+      !s.ok()) {
+    return s;
+  }
+  if (record->environment) {
+    record->environment->services().set_secrets(settings_->get(id).secrets);
+  }
+  return {};
+}
+
+Status Host::start() {
+  std::lock_guard lock(mutex_);
+  return reconcile();
+}
+
+// Walks the lifecycle table from the current state to `target` by the shortest
+// legal path, so every observer sees each step (e.g. loaded → unloading →
+// unloaded → disabled).
+void Host::advance(Record& record, PluginState target, const std::string& reason) {
+  PluginState from = record.lifecycle.state();
+  if (from == target && record.lifecycle.reason() == reason) return;
+  std::map<PluginState, PluginState> previous;
+  std::deque<PluginState> queue{from};
+  std::set<PluginState> seen{from};
+  constexpr PluginState kStates[] = {
+      PluginState::kDiscovered, PluginState::kValidated, PluginState::kBlocked,
+      PluginState::kLoading,    PluginState::kReady,     PluginState::kLoaded,
+      PluginState::kFailed,     PluginState::kUnloading, PluginState::kUnloaded,
+      PluginState::kDisabled};
+  bool found = from == target;
+  while (!queue.empty() && !found) {
+    PluginState state = queue.front();
+    queue.pop_front();
+    for (PluginState next : kStates) {
+      if (!is_transition_allowed(state, next) || seen.count(next)) continue;
+      seen.insert(next);
+      previous[next] = state;
+      if (next == target) {
+        found = true;
+        break;
+      }
+      queue.push_back(next);
+    }
+  }
+  std::vector<PluginState> path;
+  if (from == target) {
+    // Same state with a new reason: leave and re-enter through a neighbour.
+    for (PluginState next : kStates) {
+      if (is_transition_allowed(from, next) && is_transition_allowed(next, target)) {
+        path = {next, target};
+        break;
+      }
+    }
+  } else if (found) {
+    for (PluginState state = target; state != from; state = previous[state]) path.push_back(state);
+    std::reverse(path.begin(), path.end());
+  }
+  for (size_t i = 0; i < path.size(); ++i) {
+    auto change = record.lifecycle.transition(path[i], i + 1 == path.size() ? reason : "");
+    if (!change.ok()) break;
+    std::lock_guard observers(observers_mutex_);
+    for (auto& observer : state_observers_) observer(record.manifest->id, *change);
+  }
+}
+
+void Host::unload(Record& record) {
+  if (record.attached) {
+    advance(record, PluginState::kUnloading, "");
+    dispatcher_->detach(record.manifest->id);
+    catalogue_->remove_declared_by(record.manifest->id);
+    record.attached = false;
+    advance(record, PluginState::kUnloaded, "");
+  }
+  record.environment.reset();
+}
+
+Status Host::reconcile() {
+  // 1. Which plugins the operator wants, and which of those lack grants.
+  std::vector<const Manifest*> candidates;
+  std::map<std::string, std::string> blocked;
+  for (auto& [id, record] : records_) {
+    PluginSettings settings = settings_->get(id);
+    if (!settings.enabled) {
+      if (record->attached) unload(*record);
+      if (!settings.disabled_reason.empty()) {
+        if (record->lifecycle.state() != PluginState::kFailed) {
+          advance(*record, PluginState::kFailed, settings.disabled_reason);
+        }
+      } else if (record->lifecycle.state() != PluginState::kValidated &&
+                 record->lifecycle.state() != PluginState::kDiscovered) {
+        advance(*record, PluginState::kDisabled, "disabled by the operator");
+      }
+      continue;
+    }
+    std::vector<std::string> missing = settings_->missing_grants(*record->manifest);
+    if (!missing.empty()) {
+      bool upgraded = !settings.approved_version.empty() &&
+                      settings.approved_version != record->manifest->version_text;
+      blocked[id] = (upgraded ? "version " + record->manifest->version_text +
+                                    " asks for permissions not yet approved: "
+                              : "waiting for the operator to approve permissions: ") +
+                    join(missing);
+      continue;
+    }
+    candidates.push_back(record->manifest.get());
+  }
+  // 2. Dependencies among the rest.
+  Resolution resolution = resolve_dependencies(candidates);
+  for (auto& [id, reason] : resolution.blocked) blocked[id] = reason;
+  for (const std::string& warning : resolution.warnings) {
+    for (const Manifest* manifest : candidates) {
+      Record* record = find(manifest->id);
+      if (warning.find(manifest->id) != std::string::npos) record->warnings->add("load", warning);
+    }
+  }
+  for (auto& [id, reason] : blocked) {
+    Record* record = find(id);
+    if (record->attached) unload(*record);
+    advance(*record, PluginState::kBlocked, reason);
+  }
+  // 3. Load in activation order.
+  for (size_t i = 0; i < resolution.order.size(); ++i) {
+    Record* record = find(resolution.order[i]);
+    if (record->attached) continue;
+    if (record->lifecycle.state() == PluginState::kFailed &&
+        !settings_->get(record->manifest->id).disabled_reason.empty()) {
+      continue;
+    }
+    (void)load(*record, static_cast<int>(i));
+  }
+  return {};
+}
+
+Status Host::check_subscriptions(const Manifest& manifest, std::vector<Subscription>& implemented) {
+  if (manifest.subscriptions) {
+    const std::vector<Subscription>& declared = *manifest.subscriptions;
+    std::vector<std::string> only_declared, only_implemented;
+    for (const Subscription& d : declared) {
+      if (std::find(implemented.begin(), implemented.end(), d) == implemented.end()) {
+        only_declared.push_back(describe(d));
+      }
+    }
+    for (const Subscription& s : implemented) {
+      if (std::find(declared.begin(), declared.end(), s) == declared.end()) {
+        only_implemented.push_back(describe(s));
+      }
+    }
+    if (!only_declared.empty() || !only_implemented.empty()) {
+      std::vector<ErrorDetail> details;
+      if (!only_declared.empty()) {
+        details.push_back({"subscriptions", "declared in the manifest but not implemented: " +
+                                                join(only_declared)});
+      }
+      if (!only_implemented.empty()) {
+        details.push_back({"subscriptions", "implemented by the code but not declared: " +
+                                                join(only_implemented)});
+      }
+      return Error(ErrorCode::kInvalidArgument,
+                   "the manifest's subscriptions and the plugin's handlers disagree",
+                   std::move(details));
+    }
+    // The manifest's priorities win: an operator reads them there.
+    for (Subscription& s : implemented) {
+      s.priority = std::find(declared.begin(), declared.end(), s)->priority;
+    }
+  }
+  for (const Subscription& s : implemented) {
+    std::shared_ptr<const EventSpec> spec = catalogue_->find(s.event);
+    if (spec && !spec->kinds.count(s.kind)) {
+      std::vector<std::string> kinds;
+      for (HookKind kind : spec->kinds) kinds.emplace_back(hook_kind_name(kind));
+      return Error(ErrorCode::kInvalidArgument,
+                   "cannot " + std::string(hook_kind_name(s.kind)) + " \"" + s.event + "\"",
+                   {{"subscriptions", "event \"" + s.event + "\" is delivered only as: " +
+                                          join(kinds)}});
+    }
+  }
+  return {};
+}
+
+Status Host::load(Record& record, int load_index) {
+  const Manifest& manifest = *record.manifest;
+  advance(record, PluginState::kLoading, "");
+  auto fail = [&](const Error& error) -> Status {
+    record.environment.reset();
+    advance(record, PluginState::kFailed, error.to_string());
+    record.warnings->add("load", error.to_string());
+    return error;
+  };
+  auto runtime = runtimes_.find(manifest.runtime);
+  if (runtime == runtimes_.end()) {
+    return fail(Error(ErrorCode::kFailedPrecondition,
+                      "this host has no " + std::string(runtime_kind_name(manifest.runtime)) +
+                          " runtime"));
+  }
+  PluginSettings settings = settings_->get(manifest.id);
+  auto config = validate_config(manifest, settings.config);
+  if (!config.ok()) return fail(config.error());
+
+  std::vector<std::string> grants = settings_->effective_grants(manifest);
+  std::vector<const HostFunctionSpec*> granted;
+  for (const HostFunctionSpec& function : functions_) {
+    if (std::find(grants.begin(), grants.end(), function.capability) != grants.end()) {
+      granted.push_back(&function);
+    }
+  }
+  auto services = std::make_unique<PluginServices>();
+  services->plugin_id = manifest.id;
+  services->kv = kv_.get();
+  services->kv_namespace = kv_namespace(manifest.id);
+  services->cache = std::make_unique<TtlCache>(options_.cache_max_entries, options_.cache_max_bytes);
+  services->warnings = record.warnings.get();
+  services->log = [this](const std::string& id, LogLevel level, const std::string& message) {
+    options_.log_sink(id, log_level_name(level), message);
+  };
+  services->emit = [this](const HostCall& call, const std::string& event, Json payload) {
+    return emit(call, event, std::move(payload));
+  };
+  services->set_config(*config);
+  services->set_secrets(settings.secrets);
+  record.environment = std::make_unique<PluginEnvironment>(record.manifest, std::move(granted),
+                                                           std::move(services));
+
+  InstanceSpec spec{record.manifest, record.source.root, record.source.entrypoint_path,
+                    record.environment.get()};
+  auto instance = runtime->second->instantiate(spec);
+  if (!instance.ok()) return fail(instance.error());
+  std::vector<Subscription> subscriptions = (*instance)->subscriptions();
+  if (Status checked = check_subscriptions(manifest, subscriptions); !checked.ok()) {
+    return fail(checked.error());
+  }
+  advance(record, PluginState::kReady, "");
+  for (const PluginEventSpec& event : manifest.events) {
+    EventSpec spec_of_event{event.name, {HookKind::kNotify}, Json(), event.description, manifest.id,
+                            event.schema};
+    if (Status declared = catalogue_->declare(std::move(spec_of_event)); !declared.ok()) {
+      catalogue_->remove_declared_by(manifest.id);
+      return fail(declared.error());
+    }
+  }
+  for (const Subscription& s : subscriptions) {
+    if (!catalogue_->find(s.event)) {
+      record.warnings->add("load", "subscribes to \"" + s.event +
+                                       "\", which neither the host nor a loaded plugin declares "
+                                       "(yet)");
+    }
+  }
+  if (Status attached = dispatcher_->attach(record.manifest, std::move(instance).value(),
+                                            std::move(subscriptions), load_index);
+      !attached.ok()) {
+    catalogue_->remove_declared_by(manifest.id);
+    return fail(attached.error());
+  }
+  record.attached = true;
+  advance(record, PluginState::kLoaded, "");
+  return {};
+}
+
+void Host::handle_auto_disable(const std::string& id, const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  Record* record = find(id);
+  if (record == nullptr) return;
+  (void)settings_->update(id, [&](PluginSettings& settings) {
+    settings.enabled = false;
+    settings.disabled_reason = reason;
+  });
+  record->warnings->add("strikes", reason);
+  if (record->attached) {
+    dispatcher_->detach(id);
+    catalogue_->remove_declared_by(id);
+    record->attached = false;
+  }
+  advance(*record, PluginState::kFailed, reason);
+  // The environment stays until the next load: a queued call may still hold it.
+}
+
+void Host::handle_warning(const std::string& id, const std::string& hook,
+                          const std::string& message) {
+  WarningLog* log = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    if (const Record* record = find(id)) log = record->warnings.get();
+  }
+  // Records are never erased while the host lives, so the log outlives this call.
+  if (log != nullptr && log->add(hook, message)) {
+    options_.log_sink(id, "warn", hook + ": " + message);
+  }
+}
+
+Result<Json> Host::emit(const HostCall& call, const std::string& event, Json payload) {
+  EmitRecord record{std::string(call.plugin_id), event, payload, call.depth + 1, false};
+  if (record.depth >= dispatcher_->max_emit_depth()) {
+    record.dropped = true;
+    std::string message = "dropped emit of \"" + event + "\" at depth " +
+                          std::to_string(record.depth) + " (the limit is " +
+                          std::to_string(dispatcher_->max_emit_depth()) + ")";
+    if (call.services.warnings && call.services.warnings->add("emit", message)) {
+      options_.log_sink(record.plugin_id, "warn", message);
+    }
+  }
+  {
+    std::lock_guard lock(observers_mutex_);
+    for (auto& observer : emit_observers_) observer(record);
+  }
+  if (record.dropped) return Json(false);
+  dispatcher_->notify(event, std::move(payload), record.depth);
+  return Json(true);
+}
+
+// --- Status ---
+
+PluginStatus Host::status_of(const Record& record) const {
+  PluginStatus status;
+  status.id = record.manifest->id;
+  status.manifest = record.manifest;
+  status.source = record.source;
+  status.state = record.lifecycle.state();
+  status.reason = record.lifecycle.reason();
+  PluginSettings settings = settings_->get(status.id);
+  status.enabled = settings.enabled;
+  status.approved_permissions = settings.approved_permissions;
+  status.missing_grants = settings_->missing_grants(*record.manifest);
+  auto config = validate_config(*record.manifest, settings.config);
+  status.config = config.ok() ? *config : settings.config;
+  status.warnings = record.warnings->entries();
+  status.stats = dispatcher_->stats(status.id);
+  return status;
+}
+
+std::optional<PluginStatus> Host::status(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  const Record* record = find(id);
+  if (record == nullptr) return std::nullopt;
+  return status_of(*record);
+}
+
+std::vector<PluginStatus> Host::statuses() const {
+  std::lock_guard lock(mutex_);
+  std::vector<PluginStatus> list;
+  for (const auto& [id, record] : records_) list.push_back(status_of(*record));
+  return list;
+}
+
+std::vector<std::shared_ptr<const EventSpec>> Host::events() const { return catalogue_->all(); }
+
+std::map<std::string, std::vector<PluginMetadata>> Host::plugins_by_group() const {
+  std::lock_guard lock(mutex_);
+  return registry_.by_group();
+}
+
+std::string Host::kv_namespace(const std::string& plugin_id) const {
+  return options_.tenant + "/" + plugin_id;
+}
+
+void Host::on_state_change(std::function<void(const std::string&, const StateChange&)> observer) {
+  std::lock_guard lock(observers_mutex_);
+  state_observers_.push_back(std::move(observer));
+}
+
+void Host::on_emit(std::function<void(const EmitRecord&)> observer) {
+  std::lock_guard lock(observers_mutex_);
+  emit_observers_.push_back(std::move(observer));
+}
+
+// --- Dispatch ---
+
+FilterOutcome Host::filter(std::string_view event, Json payload) {
+  return dispatcher_->filter(event, std::move(payload));
+}
+
+size_t Host::notify(std::string_view event, Json payload) {
+  return dispatcher_->notify(event, std::move(payload), 0);
+}
+
+std::vector<Contribution> Host::collect(std::string_view event, const Json& payload) {
+  return dispatcher_->collect(event, payload);
+}
+
+DispatchOutcome Host::dispatch(std::string_view event, const Json& payload) {
+  return dispatcher_->dispatch(event, payload);
+}
+
+Result<Json> Host::request(std::string_view plugin_id, std::string_view event,
+                           const Json& payload) {
+  return dispatcher_->request(plugin_id, event, payload);
+}
+
+void Host::wait_idle() { dispatcher_->wait_idle(); }
+
+}  // namespace outlet

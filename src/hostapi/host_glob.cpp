@@ -1,0 +1,86 @@
+#include "hostapi/host_glob.h"
+
+#include <cctype>
+
+namespace outlet {
+namespace {
+
+char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+// Iterative wildcard match with single backtrack point: linear in practice and
+// never exponential, whatever the glob.
+bool wildcard_match(std::string_view text, std::string_view pattern) {
+  size_t t = 0, p = 0, star = std::string_view::npos, resume = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = t;
+    } else if (p < pattern.size() && lower(pattern[p]) == lower(text[t])) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+}  // namespace
+
+bool host_matches_glob(std::string_view host, int port, std::string_view glob) {
+  size_t colon = glob.rfind(':');
+  if (colon != std::string_view::npos) {
+    std::string_view port_text = glob.substr(colon + 1);
+    int glob_port = 0;
+    for (char c : port_text) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+      glob_port = glob_port * 10 + (c - '0');
+      if (glob_port > 65535) return false;
+    }
+    if (glob_port != port) return false;
+    glob = glob.substr(0, colon);
+  }
+  return wildcard_match(host, glob);
+}
+
+bool host_allowed(std::string_view host, int port, const std::vector<std::string>& globs) {
+  for (const std::string& glob : globs) {
+    if (host_matches_glob(host, port, glob)) return true;
+  }
+  return false;
+}
+
+bool parse_http_url(std::string_view url, std::string& scheme, std::string& host, int& port) {
+  size_t sep = url.find("://");
+  if (sep == std::string_view::npos) return false;
+  scheme = std::string(url.substr(0, sep));
+  for (char& c : scheme) c = lower(c);
+  if (scheme != "http" && scheme != "https") return false;
+  std::string_view rest = url.substr(sep + 3);
+  size_t end = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, end);
+  if (authority.find('@') != std::string_view::npos) return false;  // no credentials in URLs
+  port = scheme == "https" ? 443 : 80;
+  size_t colon = authority.rfind(':');
+  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+    std::string_view port_text = authority.substr(colon + 1);
+    if (port_text.empty() || port_text.size() > 5) return false;
+    port = 0;
+    for (char c : port_text) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+      port = port * 10 + (c - '0');
+    }
+    if (port == 0 || port > 65535) return false;
+    authority = authority.substr(0, colon);
+  }
+  if (authority.empty()) return false;
+  host = std::string(authority);
+  for (char& c : host) c = lower(c);
+  return true;
+}
+
+}  // namespace outlet

@@ -1,0 +1,99 @@
+// outlet run <plugins-dir> [--events FILE]: loads a plugins directory and pushes
+// JSON-lines events through it, printing what each plugin did.
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "cli_host.h"
+#include "commands.h"
+#include "event_pump.h"
+
+namespace outlet::cli {
+namespace {
+
+struct RunOptions {
+  std::string plugins_dir;
+  std::string events = "-";
+  std::string data_dir;
+  bool enable_all = false;
+  bool json = false;
+};
+
+int run(const RunOptions& o) {
+  HostOptions host_options;
+  host_options.data_dir = o.data_dir;
+  auto chat_host = make_chat_host(host_options);
+  if (!chat_host.ok()) {
+    print_error(chat_host.error());
+    return 2;
+  }
+  Host& host = *chat_host->host;
+  auto report = host.discover(o.plugins_dir);
+  if (!report.ok()) {
+    print_error(report.error());
+    return 2;
+  }
+  for (const DiscoveryProblem& problem : report->problems) {
+    print_error(problem.error, problem.folder + ": ");
+  }
+  if (o.enable_all) {
+    for (const DiscoveredPlugin& plugin : report->plugins) {
+      const std::string& id = plugin.parsed.manifest.id;
+      if (Status s = host.approve(id); !s.ok()) print_error(s.error(), id + ": ");
+      if (Status s = host.enable(id); !s.ok()) print_error(s.error(), id + ": ");
+    }
+  }
+  if (Status s = host.start(); !s.ok()) print_error(s.error());
+  for (const PluginStatus& status : host.statuses()) {
+    if (status.state != PluginState::kLoaded) {
+      std::fprintf(stderr, "%s: %s%s\n", status.id.c_str(),
+                   std::string(plugin_state_name(status.state)).c_str(),
+                   status.reason.empty() ? (status.enabled ? "" : " (not enabled; --enable-all)")
+                                         : (": " + status.reason).c_str());
+    }
+  }
+  std::ifstream file;
+  if (o.events != "-") {
+    file.open(o.events);
+    if (!file) {
+      std::fprintf(stderr, "error: cannot read events file %s\n", o.events.c_str());
+      return 2;
+    }
+  }
+  std::istream& in = o.events == "-" ? std::cin : file;
+  EventPump pump(*chat_host, o.json, !o.json && isatty(STDOUT_FILENO));
+  std::string line;
+  size_t number = 0, bad = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    Json event = Json::parse(line, nullptr, false);
+    if (event.is_discarded()) {
+      std::fprintf(stderr, "line %zu: not valid JSON\n", number);
+      ++bad;
+      continue;
+    }
+    if (!pump.process(event, number)) ++bad;
+  }
+  host.wait_idle();
+  return bad == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, int& exit_code) {
+  auto* command = app.add_subcommand(
+      "run", "Load a plugins directory and push events (JSON lines: {\"event\", \"payload\"}) through it");
+  auto o = std::make_shared<RunOptions>();
+  command->add_option("plugins-dir", o->plugins_dir, "A plugins directory")->required();
+  command->add_option("--events", o->events, "A JSON-lines file of events, or - for stdin (default)");
+  command->add_option("--data-dir", o->data_dir,
+                      "Keep grants, enabled set, config and KV here (SQLite); default: in memory");
+  command->add_flag("--enable-all", o->enable_all,
+                    "Approve every plugin's declared permissions and enable it");
+  command->add_flag("--json", o->json, "Print one JSON object per event");
+  command->callback([&exit_code, o] { exit_code = run(*o); });
+}
+
+}  // namespace outlet::cli
