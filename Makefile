@@ -29,13 +29,15 @@ test: build
 bench: deps
 	cmake -S . -B $(BENCH_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BENCH_DIR) -j $(JOBS) --target outlet_bench
-	$(BENCH_DIR)/outlet_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+	$(BENCH_DIR)/outlet_bench --benchmark_repetitions=7 --benchmark_out=$(BENCH_DIR)/bench.json \
+	  --benchmark_out_format=json
+	python3 bench/table.py $(BENCH_DIR)/bench.json
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i
 
 tidy: build
-	git ls-files 'src/*.cpp' 'tools/*.cpp' | xargs clang-tidy -p $(BUILD_DIR) --quiet
+	bash scripts/tidy.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) $(BENCH_DIR)

@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build pkg-config ccache clang-format clang-tidy
+  build-essential cmake ninja-build pkg-config ccache clang-format clang-tidy python3
   # core libraries
   nlohmann-json3-dev libsimdjson-dev libsqlite3-dev sqlite3 libre2-dev
   libcli11-dev libspdlog-dev libfmt-dev

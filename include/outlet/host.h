@@ -17,6 +17,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "outlet/discovery.h"
@@ -109,7 +111,8 @@ class Host {
   // A plugin with no folder (a native built-in), from its manifest document.
   Status add_builtin(const Json& manifest);
   // Approves permissions (default: all the manifest declares) for the current version.
-  Status approve(const std::string& id, std::optional<std::vector<std::string>> permissions = {});
+  Status approve(const std::string& id,
+                 const std::optional<std::vector<std::string>>& permissions = {});
   Status enable(const std::string& id);
   Status disable(const std::string& id);
   // Unloads and loads again with a fresh instance (KV data is kept).
@@ -144,11 +147,11 @@ class Host {
   struct Record;
   explicit Host(HostOptions options);
 
-  Status reconcile();  // requires mutex_
-  Status load(Record& record, int load_index);  // requires mutex_
-  void unload(Record& record);                   // requires mutex_
+  Status reconcile();                                                           // requires mutex_
+  Status load(Record& record, int load_index);                                  // requires mutex_
+  void unload(Record& record);                                                  // requires mutex_
   void advance(Record& record, PluginState target, const std::string& reason);  // requires mutex_
-  Record* find(const std::string& id);           // requires mutex_
+  Record* find(const std::string& id);                                          // requires mutex_
   const Record* find(const std::string& id) const;
   Status check_subscriptions(const Manifest& manifest, std::vector<Subscription>& implemented);
   void handle_auto_disable(const std::string& id, const std::string& reason);
@@ -169,6 +172,16 @@ class Host {
 
   mutable std::mutex mutex_;  // guards records_ and registry_
   std::map<std::string, std::unique_ptr<Record>, std::less<>> records_;
+  // Work a method queues while holding mutex_ and finishes once it has let go, so
+  // that neither waiting for a plugin's call in flight (which may call back into the
+  // host) nor observers (which may too) ever run under mutex_.
+  class AfterUnlock;    // declared before a method's lock_guard: runs after it is released
+  void after_unlock();  // must not be called with mutex_ held
+  void deliver_state_changes();
+  std::vector<std::pair<std::string, StateChange>> pending_changes_;  // guarded by mutex_
+  // Unloaded plugins still to wait for, by the thread that unloaded them; guarded by mutex_.
+  std::vector<std::pair<std::thread::id, std::function<void()>>> retired_;
+  std::mutex delivery_mutex_;  // held by the one thread delivering pending_changes_
 
   std::mutex observers_mutex_;
   std::vector<std::function<void(const std::string&, const StateChange&)>> state_observers_;

@@ -30,7 +30,7 @@ std::string_view load_priority_name(LoadPriority priority);
 
 struct Relationship {
   std::string id;
-  std::string version_range_text;               // "" = any version
+  std::string version_range_text;                     // "" = any version
   std::shared_ptr<const VersionRange> version_range;  // null = any version
 };
 
@@ -51,7 +51,7 @@ struct PluginEventSpec {
   EventDirection direction = EventDirection::kServerRelay;
   EventScope scope = EventScope::kPlugin;
   std::shared_ptr<const JsonSchema> schema;  // null = any JSON payload
-  uint64_t max_payload_bytes = 64 * 1024;
+  uint64_t max_payload_bytes = uint64_t{64} * 1024;
   std::string description;
 };
 

@@ -8,8 +8,7 @@ Result<Json> validate_config(const Manifest& manifest, const Json& config) {
   Json value = config.is_null() ? Json::object() : config;
   if (!manifest.config) {
     if (!value.empty()) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "plugin \"" + manifest.id + "\" has no settings",
+      return Error(ErrorCode::kInvalidArgument, "plugin \"" + manifest.id + "\" has no settings",
                    {{"config", "the manifest declares no config schema, so config must be empty"}});
     }
     return value;
@@ -20,12 +19,9 @@ Result<Json> validate_config(const Manifest& manifest, const Json& config) {
   }
   Json filled = manifest.config->apply_defaults(value);
   std::vector<SchemaIssue> issues = manifest.config->validate(filled);
-  if (issues.empty()) return filled;
-  std::vector<ErrorDetail> details;
-  for (SchemaIssue& issue : issues) {
-    details.push_back(
-        {issue.path.empty() ? "config" : "config." + issue.path, std::move(issue.rule)});
-  }
+  if (issues.empty())
+    return filled;
+  std::vector<ErrorDetail> details = to_error_details(issues, "config");
   size_t count = details.size();
   return Error(ErrorCode::kInvalidArgument,
                "config of \"" + manifest.id + "\" is invalid: " + std::to_string(count) +

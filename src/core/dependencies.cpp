@@ -12,7 +12,8 @@ namespace {
 using ManifestMap = std::map<std::string, const Manifest*>;
 
 bool version_matches(const Relationship& relationship, const Manifest& target) {
-  if (!relationship.version_range || !target.version) return true;
+  if (!relationship.version_range || !target.version)
+    return true;
   return relationship.version_range->contains(*target.version);
 }
 
@@ -29,7 +30,8 @@ void block_unsatisfiable(const ManifestMap& all, std::map<std::string, std::stri
   while (changed) {
     changed = false;
     for (const auto& [id, manifest] : all) {
-      if (blocked.count(id)) continue;
+      if (blocked.count(id))
+        continue;
       std::string reason;
       for (const Relationship& required : manifest->relationships.required) {
         auto target = all.find(required.id);
@@ -41,7 +43,8 @@ void block_unsatisfiable(const ManifestMap& all, std::map<std::string, std::stri
         } else if (blocked.count(required.id)) {
           reason = "requires \"" + required.id + "\", which is blocked";
         }
-        if (!reason.empty()) break;
+        if (!reason.empty())
+          break;
       }
       if (reason.empty()) {
         for (const Relationship& conflict : manifest->relationships.conflicts) {
@@ -85,7 +88,8 @@ std::vector<std::vector<std::string>> find_cycles(
         }
       }
     }
-    if (low[node] != index[node]) return;
+    if (low[node] != index[node])
+      return;
     std::vector<std::string> component;
     std::string member;
     do {
@@ -102,7 +106,8 @@ std::vector<std::vector<std::string>> find_cycles(
     }
   };
   for (const auto& [node, next] : edges) {
-    if (!index.count(node)) visit(node);
+    if (!index.count(node))
+      visit(node);
   }
   return cycles;
 }
@@ -111,24 +116,28 @@ std::vector<std::vector<std::string>> find_cycles(
 
 std::string format_cycle(const std::vector<std::string>& cycle) {
   std::string text;
-  for (const std::string& id : cycle) text += id + " → ";
+  for (const std::string& id : cycle)
+    text += id + " → ";
   return text + (cycle.empty() ? "" : cycle.front());
 }
 
 Resolution resolve_dependencies(const std::vector<const Manifest*>& candidates) {
   Resolution resolution;
   ManifestMap all;
-  for (const Manifest* manifest : candidates) all[manifest->id] = manifest;
+  for (const Manifest* manifest : candidates)
+    all[manifest->id] = manifest;
 
   block_unsatisfiable(all, resolution.blocked);
 
   // Hard edges (dependency → dependent) from requires and optional.
   std::map<std::string, std::vector<std::string>> hard;
-  for (const auto& [id, manifest] : all) {
+  for (const auto& [plugin_id, manifest] : all) {
+    const std::string& id = plugin_id;  // a lambda cannot capture a structured binding in clang 14
     hard[id];
     auto add = [&](const std::vector<Relationship>& list) {
       for (const Relationship& r : list) {
-        if (all.count(r.id)) hard[r.id].push_back(id);
+        if (all.count(r.id))
+          hard[r.id].push_back(id);
       }
     };
     add(manifest->relationships.required);
@@ -149,13 +158,16 @@ Resolution resolve_dependencies(const std::vector<const Manifest*>& candidates) 
   // Soft edges from before/after: they order plugins but never block them.
   std::map<std::string, std::vector<std::string>> soft;
   for (const auto& [id, manifest] : all) {
-    if (!active(id)) continue;
+    if (!active(id))
+      continue;
     soft[id];
     for (const std::string& later : manifest->relationships.before) {
-      if (active(later)) soft[id].push_back(later);
+      if (active(later))
+        soft[id].push_back(later);
     }
     for (const std::string& earlier : manifest->relationships.after) {
-      if (active(earlier)) soft[earlier].push_back(id);
+      if (active(earlier))
+        soft[earlier].push_back(id);
     }
   }
   for (const auto& cycle : find_cycles(soft)) {
@@ -164,18 +176,22 @@ Resolution resolve_dependencies(const std::vector<const Manifest*>& candidates) 
 
   std::map<std::string, int> hard_pending, soft_pending;
   for (const auto& [id, manifest] : all) {
-    if (!active(id)) continue;
+    if (!active(id))
+      continue;
     hard_pending[id];
     soft_pending[id];
   }
   for (const auto& [from, list] : hard) {
-    if (!active(from)) continue;
+    if (!active(from))
+      continue;
     for (const std::string& to : list) {
-      if (active(to)) ++hard_pending[to];
+      if (active(to))
+        ++hard_pending[to];
     }
   }
   for (const auto& [from, list] : soft) {
-    for (const std::string& to : list) ++soft_pending[to];
+    for (const std::string& to : list)
+      ++soft_pending[to];
   }
 
   // Kahn's algorithm; among the plugins whose dependencies are placed, pick by
@@ -188,17 +204,22 @@ Resolution resolve_dependencies(const std::vector<const Manifest*>& candidates) 
       return std::make_tuple(static_cast<int>(all[id]->load_priority), soft_pending[id] > 0, id);
     };
     for (const auto& [id, pending] : hard_pending) {
-      if (pending > 0 || placed.count(id)) continue;
-      if (best == nullptr || key(id) < key(*best)) best = &id;
+      if (pending > 0 || placed.count(id))
+        continue;
+      if (best == nullptr || key(id) < key(*best))
+        best = &id;
     }
-    if (best == nullptr) break;  // only cycle members remain; they are blocked above
+    if (best == nullptr)
+      break;  // only cycle members remain; they are blocked above
     std::string id = *best;
     placed.insert(id);
     resolution.order.push_back(id);
     for (const std::string& next : hard[id]) {
-      if (hard_pending.count(next)) --hard_pending[next];
+      if (hard_pending.count(next))
+        --hard_pending[next];
     }
-    for (const std::string& next : soft[id]) --soft_pending[next];
+    for (const std::string& next : soft[id])
+      --soft_pending[next];
   }
   return resolution;
 }

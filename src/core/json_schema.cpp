@@ -296,9 +296,7 @@ bool json_equal(const Json& a, const Json& b) {
       for (size_t i = 0; i < x->size(); ++i) {
         stack.emplace_back(&(*x)[i], &(*y)[i]);
       }
-    } else if (x->is_structured() || y->is_structured()) {
-      return false;
-    } else if (!scalar_equal(*x, *y)) {
+    } else if (x->is_structured() || y->is_structured() || !scalar_equal(*x, *y)) {
       return false;
     }
   }
@@ -318,22 +316,39 @@ size_t scalar_hash(const Json& value) {
   return static_cast<size_t>(value.type()) * 0x51ed27;
 }
 
-// Looks two levels deep only: enough to spread typical arrays across buckets,
-// and json_equal() settles collisions.
-size_t shallow_hash(const Json& value) {
-  size_t h = static_cast<size_t>(value.type()) * 1000003u;
-  if (!value.is_structured()) {
-    return scalar_hash(value);
-  }
-  h ^= value.size();
-  for (auto it = value.begin(); it != value.end(); ++it) {
-    h *= 31;
-    if (value.is_object()) {
-      h ^= std::hash<std::string>{}(it.key());
+// A hash consistent with json_equal() (1 and 1.0 hash alike), over the whole
+// value, so that items differing only deep down do not all collide and turn
+// uniqueItems quadratic. Iterative, like json_equal().
+size_t json_hash(const Json& value) {
+  size_t h = 0;
+  auto mix = [&h](size_t token) { h = (h ^ token) * 0x100000001b3ull + 0x9e3779b97f4a7c15ull; };
+  struct Entry {
+    const Json* value;
+    const std::string* key;  // the member name, for an object's members
+  };
+  std::vector<Entry> stack{{&value, nullptr}};
+  while (!stack.empty()) {
+    Entry entry = stack.back();
+    stack.pop_back();
+    if (entry.key) {
+      mix(std::hash<std::string>{}(*entry.key));
     }
-    const Json& child = it.value();
-    h += child.is_structured() ? static_cast<size_t>(child.type()) ^ child.size()
-                               : scalar_hash(child);
+    const Json& v = *entry.value;
+    if (!v.is_structured()) {
+      mix(scalar_hash(v));
+      continue;
+    }
+    mix(static_cast<size_t>(v.type()) * 31 + v.size());
+    // Pushed in reverse, so members are mixed in order.
+    if (v.is_object()) {
+      for (auto it = v.crbegin(); it != v.crend(); ++it) {
+        stack.push_back({&it.value(), &it.key()});
+      }
+    } else {
+      for (auto it = v.crbegin(); it != v.crend(); ++it) {
+        stack.push_back({&*it, nullptr});
+      }
+    }
   }
   return h;
 }
@@ -1028,9 +1043,7 @@ std::string remove_dot_segments(std::string_view in) {
   while (!in.empty()) {
     if (in.substr(0, 3) == "../") {
       in.remove_prefix(3);
-    } else if (in.substr(0, 2) == "./") {
-      in.remove_prefix(2);
-    } else if (in.substr(0, 3) == "/./") {
+    } else if (in.substr(0, 2) == "./" || in.substr(0, 3) == "/./") {
       in.remove_prefix(2);
     } else if (in == "/.") {
       in = "/";
@@ -1855,8 +1868,6 @@ class Evaluator {
   // `out` null means "is it valid?" only: stop at the first failure, record nothing.
   explicit Evaluator(std::vector<SchemaIssue>* out) : out_(out) {}
 
-  // `depth` is the instance nesting, `hops` the `$ref`s followed at this
-  // instance location, `frames` the recursion so far.
   // Evaluates the root and, if a recursion guard tripped, reports it last.
   bool run(const Node* root, const Json& v) {
     bool ok = eval(root, v, 0, 0, 0);
@@ -1867,6 +1878,8 @@ class Evaluator {
   }
 
  private:
+  // `depth` is the instance nesting, `hops` the `$ref`s followed at this
+  // instance location, `frames` the recursion so far.
   bool eval(const Node* node, const Json& v, int depth, int hops, int frames) {
     if (guard_) {
       return false;
@@ -1948,6 +1961,14 @@ class Evaluator {
   }
   bool fail(const char* rule) {
     return fail([rule] { return rule; });
+  }
+  template <typename MakeRule>
+  bool fail_at_key(const std::string& key, const MakeRule& make_rule) {
+    size_t mark = path_.size();
+    append_key(path_, key);
+    fail(make_rule);
+    path_.resize(mark);
+    return false;
   }
 
   // A recursion guard ends the whole evaluation as invalid. It cannot be an
@@ -2148,7 +2169,7 @@ class Evaluator {
     std::vector<std::pair<size_t, size_t>> order;  // (hash, index)
     order.reserve(v.size());
     for (size_t i = 0; i < v.size(); ++i) {
-      order.emplace_back(shallow_hash(v[i]), i);
+      order.emplace_back(json_hash(v[i]), i);
     }
     std::sort(order.begin(), order.end());
     for (size_t start = 0; start < order.size();) {
@@ -2216,10 +2237,14 @@ class Evaluator {
         }
       }
       if (!matched && node->additional_properties) {
-        bool good =
-            node->additional_properties->reject_all
-                ? fail([&] { return "additional property " + quote(key) + " is not allowed"; })
-                : eval_child(node->additional_properties, it.value(), key, depth, frames);
+        // Reported at the key's own path, so an author sees `config.colour: ...`.
+        bool good = node->additional_properties->reject_all
+                        ? fail_at_key(key,
+                                      [&] {
+                                        return "additional property " + quote(key) +
+                                               " is not allowed (additionalProperties is false)";
+                                      })
+                        : eval_child(node->additional_properties, it.value(), key, depth, frames);
         if (!check(good)) {
           return false;
         }
@@ -2352,11 +2377,19 @@ void fill_defaults(const Node* node, Json& value, int depth) {
 
 }  // namespace
 
-std::vector<ErrorDetail> to_error_details(const std::vector<SchemaIssue>& issues) {
+std::vector<ErrorDetail> to_error_details(const std::vector<SchemaIssue>& issues,
+                                          std::string_view root) {
   std::vector<ErrorDetail> details;
   details.reserve(issues.size());
   for (const SchemaIssue& issue : issues) {
-    details.push_back({issue.path, issue.rule});
+    std::string path(root);
+    if (!issue.path.empty()) {
+      // Index segments attach directly ("items[2]"); keys after a dot.
+      if (!path.empty() && issue.path.front() != '[')
+        path += '.';
+      path += issue.path;
+    }
+    details.push_back({std::move(path), issue.rule});
   }
   return details;
 }

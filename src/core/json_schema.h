@@ -45,8 +45,11 @@ struct SchemaIssue {
   bool operator==(const SchemaIssue&) const = default;
 };
 
-// Issues as ErrorDetails, for callers that report them in an Error.
-std::vector<ErrorDetail> to_error_details(const std::vector<SchemaIssue>& issues);
+// Issues as ErrorDetails, for callers that report them in an Error. `root` names
+// the validated document in each path ("config" gives "config.mode"; "" leaves
+// paths as they are).
+std::vector<ErrorDetail> to_error_details(const std::vector<SchemaIssue>& issues,
+                                          std::string_view root = "");
 
 class JsonSchema {
  public:
@@ -59,7 +62,7 @@ class JsonSchema {
   // (e.g. `properties.color.pattern`).
   static Result<JsonSchema> compile(const Json& schema);
 
-  // Every violation, in instance order, capped at kMaxSchemaIssues. Empty = valid.
+  // Every violation, in a stable order, capped at kMaxSchemaIssues. Empty = valid.
   std::vector<SchemaIssue> validate(const Json& instance) const;
   // Faster than validate(): stops at the first violation.
   bool is_valid(const Json& instance) const;
@@ -70,9 +73,9 @@ class JsonSchema {
   // defaults filled in too). Does not validate.
   Json apply_defaults(const Json& instance) const;
 
+ private:
   struct Impl;
 
- private:
   explicit JsonSchema(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
   std::shared_ptr<const Impl> impl_;

@@ -1,9 +1,11 @@
 #include "outlet/manifest.h"
 
-#include <algorithm>
 #include <re2/re2.h>
 
+#include <algorithm>
+
 #include "core/json_schema.h"
+#include "core/json_text.h"
 #include "core/semver.h"
 #include "core/suggest.h"
 
@@ -15,11 +17,11 @@ constexpr size_t kMaxListLength = 256;
 constexpr uint64_t kMaxEventPayloadBytes = 16ull * 1024 * 1024;
 
 const std::vector<std::string> kKnownFields = {
-    "$schema",       "id",       "name",          "description", "version",   "apiVersion",
-    "kind",          "runtime",  "entrypoint",    "permissions", "network",   "events",
-    "triggers",      "config",   "relationships", "load",        "limits",    "compatibility",
-    "authors",       "license",  "homepage",      "icon",        "category",  "kindData",
-    "subscriptions",
+    "$schema",    "id",     "name",          "description", "version",
+    "apiVersion", "kind",   "runtime",       "entrypoint",  "permissions",
+    "network",    "events", "triggers",      "config",      "relationships",
+    "load",       "limits", "compatibility", "authors",     "license",
+    "homepage",   "icon",   "category",      "kindData",    "subscriptions",
 };
 
 std::string json_type_name(const Json& value) {
@@ -44,7 +46,9 @@ std::string json_type_name(const Json& value) {
   }
 }
 
-std::string in_quotes(std::string_view text) { return "\"" + std::string(text) + "\""; }
+std::string in_quotes(std::string_view text) {
+  return "\"" + std::string(text) + "\"";
+}
 
 std::string join_path(const std::string& base, std::string_view key) {
   return base.empty() ? std::string(key) : base + "." + std::string(key);
@@ -81,10 +85,12 @@ class FieldReader {
     std::string path = join_path(base, key);
     auto it = object.find(key);
     if (it == object.end() || it->is_null()) {
-      if (required) error(path, "is required");
+      if (required)
+        error(path, "is required");
       return "";
     }
-    if (!expect_type(*it, path, Json::value_t::string, "a string")) return "";
+    if (!expect_type(*it, path, Json::value_t::string, "a string"))
+      return "";
     const std::string& text = it->get_ref<const std::string&>();
     if (required && text.empty()) {
       error(path, "must not be empty");
@@ -102,8 +108,10 @@ class FieldReader {
     std::vector<std::string> list;
     std::string path = join_path(base, key);
     auto it = object.find(key);
-    if (it == object.end() || it->is_null()) return list;
-    if (!expect_type(*it, path, Json::value_t::array, "an array of strings")) return list;
+    if (it == object.end() || it->is_null())
+      return list;
+    if (!expect_type(*it, path, Json::value_t::array, "an array of strings"))
+      return list;
     if (it->size() > kMaxListLength) {
       error(path, "must have at most " + std::to_string(kMaxListLength) + " entries");
       return list;
@@ -132,9 +140,10 @@ class FieldReader {
                                          std::string_view key, uint64_t min, uint64_t max) {
     std::string path = join_path(base, key);
     auto it = object.find(key);
-    if (it == object.end() || it->is_null()) return std::nullopt;
-    if (!it->is_number_integer() || (it->is_number_integer() && !it->is_number_unsigned() &&
-                                     it->get<int64_t>() < 0)) {
+    if (it == object.end() || it->is_null())
+      return std::nullopt;
+    if (!it->is_number_integer() ||
+        (it->is_number_integer() && !it->is_number_unsigned() && it->get<int64_t>() < 0)) {
       error(path, "must be a non-negative integer, got " + json_type_name(*it));
       return std::nullopt;
     }
@@ -150,24 +159,28 @@ class FieldReader {
   const Json& object_field(const Json& object, const std::string& base, std::string_view key) {
     static const Json kEmpty = Json::object();
     auto it = object.find(key);
-    if (it == object.end() || it->is_null()) return kEmpty;
-    if (!expect_type(*it, join_path(base, key), Json::value_t::object, "an object")) return kEmpty;
+    if (it == object.end() || it->is_null())
+      return kEmpty;
+    if (!expect_type(*it, join_path(base, key), Json::value_t::object, "an object"))
+      return kEmpty;
     return *it;
   }
 
   void warn_unknown_fields(const Json& object, const std::string& base,
                            const std::vector<std::string>& known) {
     for (const auto& [key, value] : object.items()) {
-      if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-      warning(join_path(base, key), "unknown field " + in_quotes(key) + " is ignored" +
-                                        did_you_mean(key, known));
+      if (std::find(known.begin(), known.end(), key) != known.end())
+        continue;
+      warning(join_path(base, key),
+              "unknown field " + in_quotes(key) + " is ignored" + did_you_mean(key, known));
     }
   }
 
   void reject_unknown_fields(const Json& object, const std::string& base,
                              const std::vector<std::string>& known) {
     for (const auto& [key, value] : object.items()) {
-      if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+      if (std::find(known.begin(), known.end(), key) != known.end())
+        continue;
       error(join_path(base, key), "unknown field " + in_quotes(key) + did_you_mean(key, known));
     }
   }
@@ -183,14 +196,19 @@ bool matches_whole(std::string_view text, const RE2& pattern) {
 // A relative path that stays inside the plugin root lexically. Symlinks are
 // checked against the real filesystem at discovery (core/discovery.cpp).
 std::string entrypoint_problem(std::string_view path) {
-  if (path.find('\0') != std::string_view::npos) return "must not contain NUL bytes";
-  if (path.find('\\') != std::string_view::npos) return "must use forward slashes";
-  if (!path.empty() && path.front() == '/') return "must be relative to the plugin root";
+  if (path.find('\0') != std::string_view::npos)
+    return "must not contain NUL bytes";
+  if (path.find('\\') != std::string_view::npos)
+    return "must use forward slashes";
+  if (!path.empty() && path.front() == '/')
+    return "must be relative to the plugin root";
   size_t start = 0;
   while (start <= path.size()) {
     size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    if (path.substr(start, end - start) == "..") return "must not escape the plugin root (\"..\")";
+    if (end == std::string_view::npos)
+      end = path.size();
+    if (path.substr(start, end - start) == "..")
+      return "must not escape the plugin root (\"..\")";
     start = end + 1;
   }
   return "";
@@ -201,9 +219,12 @@ std::optional<RuntimeKind> runtime_from_extension(std::string_view entrypoint) {
     return entrypoint.size() >= suffix.size() &&
            entrypoint.substr(entrypoint.size() - suffix.size()) == suffix;
   };
-  if (ends_with(".lua")) return RuntimeKind::kLua;
-  if (ends_with(".js") || ends_with(".cjs") || ends_with(".mjs")) return RuntimeKind::kJs;
-  if (ends_with(".wasm")) return RuntimeKind::kWasm;
+  if (ends_with(".lua"))
+    return RuntimeKind::kLua;
+  if (ends_with(".js") || ends_with(".cjs") || ends_with(".mjs"))
+    return RuntimeKind::kJs;
+  if (ends_with(".wasm"))
+    return RuntimeKind::kWasm;
   return std::nullopt;
 }
 
@@ -267,10 +288,10 @@ class ManifestParser {
     if (!reader_.errors.empty()) {
       std::string subject = m.id.empty() ? "plugin.json" : "plugin.json of " + in_quotes(m.id);
       size_t count = reader_.errors.size();
-      return Error(ErrorCode::kInvalidArgument,
-                   subject + " is invalid: " + std::to_string(count) +
-                       (count == 1 ? " error" : " errors"),
-                   std::move(reader_.errors));
+      return Error(
+          ErrorCode::kInvalidArgument,
+          subject + " is invalid: " + std::to_string(count) + (count == 1 ? " error" : " errors"),
+          std::move(reader_.errors));
     }
     return std::move(parsed_);
   }
@@ -279,7 +300,8 @@ class ManifestParser {
   void parse_version(const Json& document) {
     Manifest& m = parsed_.manifest;
     m.version_text = reader_.string_field(document, "", "version", true, 256);
-    if (m.version_text.empty()) return;
+    if (m.version_text.empty())
+      return;
     auto version = Version::parse(m.version_text);
     if (!version.ok()) {
       reader_.error("version", version.error().message());
@@ -290,7 +312,8 @@ class ManifestParser {
 
   void parse_api_version(const Json& document) {
     auto it = document.find("apiVersion");
-    if (it == document.end() || it->is_null()) return;
+    if (it == document.end() || it->is_null())
+      return;
     int api = 0;
     if (it->is_number_integer()) {
       api = it->get<int>();
@@ -317,10 +340,12 @@ class ManifestParser {
   void parse_kind(const Json& document) {
     Manifest& m = parsed_.manifest;
     m.kind = reader_.string_field(document, "", "kind", true, 128);
-    if (m.kind.empty() || vocabulary_.kinds.empty() || vocabulary_.kinds.count(m.kind)) return;
+    if (m.kind.empty() || vocabulary_.kinds.empty() || vocabulary_.kinds.count(m.kind))
+      return;
     std::vector<std::string> kinds(vocabulary_.kinds.begin(), vocabulary_.kinds.end());
     std::string list;
-    for (const std::string& kind : kinds) list += (list.empty() ? "" : ", ") + kind;
+    for (const std::string& kind : kinds)
+      list += (list.empty() ? "" : ", ") + kind;
     reader_.error("kind", "unknown kind " + in_quotes(m.kind) + did_you_mean(m.kind, kinds) +
                               "; this host knows: " + list);
   }
@@ -330,7 +355,8 @@ class ManifestParser {
     m.entrypoint = reader_.string_field(document, "", "entrypoint", true, 1024);
     if (!m.entrypoint.empty()) {
       std::string problem = entrypoint_problem(m.entrypoint);
-      if (!problem.empty()) reader_.error("entrypoint", in_quotes(m.entrypoint) + " " + problem);
+      if (!problem.empty())
+        reader_.error("entrypoint", in_quotes(m.entrypoint) + " " + problem);
     }
     std::string runtime = reader_.string_field(document, "", "runtime", false, 32);
     static const std::vector<std::string> kRuntimes = {"native", "lua", "js", "wasm"};
@@ -345,7 +371,8 @@ class ManifestParser {
       m.runtime = static_cast<RuntimeKind>(it - kRuntimes.begin());
       return;
     }
-    if (m.entrypoint.empty()) return;
+    if (m.entrypoint.empty())
+      return;
     auto derived = runtime_from_extension(m.entrypoint);
     if (!derived) {
       reader_.error("runtime",
@@ -358,13 +385,15 @@ class ManifestParser {
   void parse_permissions(const Json& document) {
     Manifest& m = parsed_.manifest;
     m.permissions = reader_.string_list(document, "", "permissions");
-    if (vocabulary_.permissions.empty()) return;
-    std::vector<std::string> known(vocabulary_.permissions.begin(),
-                                   vocabulary_.permissions.end());
+    // Only a present array yields entries; `document["permissions"]` below needs the key.
+    if (vocabulary_.permissions.empty() || m.permissions.empty())
+      return;
+    std::vector<std::string> known(vocabulary_.permissions.begin(), vocabulary_.permissions.end());
     const Json& list = document["permissions"];
     for (size_t i = 0; i < m.permissions.size(); ++i) {
       const std::string& permission = m.permissions[i];
-      if (vocabulary_.permissions.count(permission)) continue;
+      if (vocabulary_.permissions.count(permission))
+        continue;
       // Index into the original array so the path points at the right entry.
       size_t index = i;
       for (size_t j = 0; j < list.size(); ++j) {
@@ -373,8 +402,9 @@ class ManifestParser {
           break;
         }
       }
-      reader_.error(index_path("permissions", index),
-                    "unknown permission " + in_quotes(permission) + did_you_mean(permission, known));
+      reader_.error(
+          index_path("permissions", index),
+          "unknown permission " + in_quotes(permission) + did_you_mean(permission, known));
     }
   }
 
@@ -383,11 +413,20 @@ class ManifestParser {
     const Json& network = reader_.object_field(document, "", "network");
     reader_.reject_unknown_fields(network, "network", {"allowedHosts"});
     m.allowed_hosts = reader_.string_list(network, "network", "allowedHosts");
-    for (size_t i = 0; i < m.allowed_hosts.size(); ++i) {
-      if (!is_valid_host_glob(m.allowed_hosts[i])) {
-        reader_.error(index_path("network.allowedHosts", i),
-                      in_quotes(m.allowed_hosts[i]) +
-                          " is not a host glob (letters, digits, '.', '-', '*', optional :port)");
+    if (!m.allowed_hosts.empty()) {
+      // string_list skips bad entries, so index into the original array for the path.
+      const Json& list = network["allowedHosts"];
+      for (size_t j = 0; j < list.size(); ++j) {
+        if (!list[j].is_string())
+          continue;
+        const std::string& glob = list[j].get_ref<const std::string&>();
+        bool listed = std::find(m.allowed_hosts.begin(), m.allowed_hosts.end(), glob) !=
+                      m.allowed_hosts.end();
+        if (listed && !is_valid_host_glob(glob)) {
+          reader_.error(index_path("network.allowedHosts", j),
+                        in_quotes(glob) +
+                            " is not a host glob (letters, digits, '.', '-', '*', optional :port)");
+        }
       }
     }
     // seeds/003: fetching needs both the permission and an explicit allowlist.
@@ -398,8 +437,7 @@ class ManifestParser {
                     "explicitly to allow every host)");
     }
     if (!fetch && !m.allowed_hosts.empty()) {
-      reader_.warning("network.allowedHosts",
-                      "has no effect without permission \"network.fetch\"");
+      reader_.warning("network.allowedHosts", "has no effect without permission \"network.fetch\"");
     }
   }
 
@@ -419,8 +457,10 @@ class ManifestParser {
 
   void parse_events(const Json& document) {
     auto it = document.find("events");
-    if (it == document.end() || it->is_null()) return;
-    if (!reader_.expect_type(*it, "events", Json::value_t::array, "an array")) return;
+    if (it == document.end() || it->is_null())
+      return;
+    if (!reader_.expect_type(*it, "events", Json::value_t::array, "an array"))
+      return;
     static const std::vector<std::string> kFields = {"name",   "direction",       "scope",
                                                      "schema", "maxPayloadBytes", "description"};
     static const std::vector<std::string> kDirections = {"serverRelay", "clientToServer",
@@ -429,7 +469,8 @@ class ManifestParser {
     for (size_t i = 0; i < it->size(); ++i) {
       const Json& item = (*it)[i];
       std::string path = index_path("events", i);
-      if (!reader_.expect_type(item, path, Json::value_t::object, "an object")) continue;
+      if (!reader_.expect_type(item, path, Json::value_t::object, "an object"))
+        continue;
       reader_.reject_unknown_fields(item, path, kFields);
       PluginEventSpec spec;
       spec.name = reader_.string_field(item, path, "name", true, 128);
@@ -468,8 +509,8 @@ class ManifestParser {
       if (auto schema = item.find("schema"); schema != item.end() && !schema->is_null()) {
         spec.schema = compile_schema(*schema, join_path(path, "schema"));
       }
-      if (auto max = reader_.unsigned_field(item, path, "maxPayloadBytes", 1,
-                                            kMaxEventPayloadBytes)) {
+      if (auto max =
+              reader_.unsigned_field(item, path, "maxPayloadBytes", 1, kMaxEventPayloadBytes)) {
         spec.max_payload_bytes = *max;
       }
       spec.description = reader_.string_field(item, path, "description", false);
@@ -479,17 +520,20 @@ class ManifestParser {
 
   void parse_triggers(const Json& document) {
     auto it = document.find("triggers");
-    if (it == document.end() || it->is_null()) return;
-    if (!reader_.expect_type(*it, "triggers", Json::value_t::array, "an array")) return;
+    if (it == document.end() || it->is_null())
+      return;
+    if (!reader_.expect_type(*it, "triggers", Json::value_t::array, "an array"))
+      return;
     static const std::vector<std::string> kTypes = {"moderate", "command", "keyword",
                                                     "pattern",  "event",   "timer"};
     static const std::vector<std::string> kFields = {
-        "type",    "id",       "handler", "command", "prefix",   "aliases",
+        "type",     "id",       "handler", "command", "prefix",   "aliases",
         "cooldown", "keywords", "pattern", "event",   "interval", "description"};
     for (size_t i = 0; i < it->size(); ++i) {
       const Json& item = (*it)[i];
       std::string path = index_path("triggers", i);
-      if (!reader_.expect_type(item, path, Json::value_t::object, "an object")) continue;
+      if (!reader_.expect_type(item, path, Json::value_t::object, "an object"))
+        continue;
       reader_.reject_unknown_fields(item, path, kFields);
       TriggerSpec trigger;
       std::string type = reader_.string_field(item, path, "type", true, 32);
@@ -500,10 +544,12 @@ class ManifestParser {
                           " (expected moderate, command, keyword, pattern, event or timer)");
         continue;
       }
-      if (type.empty()) continue;
+      if (type.empty())
+        continue;
       trigger.type = static_cast<TriggerType>(t - kTypes.begin());
       trigger.id = reader_.string_field(item, path, "id", false, 128);
-      if (trigger.id.empty()) trigger.id = type + "-" + std::to_string(i);
+      if (trigger.id.empty())
+        trigger.id = type + "-" + std::to_string(i);
       trigger.handler = reader_.string_field(item, path, "handler", false, 128);
       switch (trigger.type) {
         case TriggerType::kModerate:
@@ -520,7 +566,8 @@ class ManifestParser {
           break;
         case TriggerType::kPattern: {
           trigger.pattern = reader_.string_field(item, path, "pattern", true, 1024);
-          if (trigger.pattern.empty()) break;
+          if (trigger.pattern.empty())
+            break;
           RE2::Options options;
           options.set_log_errors(false);
           RE2 compiled(trigger.pattern, options);
@@ -534,7 +581,8 @@ class ManifestParser {
           trigger.event = reader_.string_field(item, path, "event", true, 128);
           break;
         case TriggerType::kTimer:
-          if (auto interval = reader_.unsigned_field(item, path, "interval", 1, 7 * 24 * 3600)) {
+          if (auto interval =
+                  reader_.unsigned_field(item, path, "interval", 1, uint64_t{7} * 24 * 3600)) {
             trigger.interval_seconds = static_cast<uint32_t>(*interval);
           } else if (!item.contains("interval")) {
             reader_.error(join_path(path, "interval"), "is required for a timer trigger");
@@ -547,7 +595,8 @@ class ManifestParser {
 
   void parse_command_trigger(const Json& item, const std::string& path, TriggerSpec& trigger) {
     trigger.command = reader_.string_field(item, path, "command", true, 64);
-    if (item.contains("prefix")) trigger.prefix = reader_.string_field(item, path, "prefix", false, 8);
+    if (item.contains("prefix"))
+      trigger.prefix = reader_.string_field(item, path, "prefix", false, 8);
     static const RE2 kCommandWord(R"([^\s]{1,64})");
     if (!trigger.command.empty() && !matches_whole(trigger.command, kCommandWord)) {
       reader_.error(join_path(path, "command"), "must be one word without spaces");
@@ -566,7 +615,8 @@ class ManifestParser {
 
   void parse_config(const Json& document) {
     auto it = document.find("config");
-    if (it == document.end() || it->is_null()) return;
+    if (it == document.end() || it->is_null())
+      return;
     if (!reader_.expect_type(*it, "config", Json::value_t::object, "an object (a JSON Schema)")) {
       return;
     }
@@ -584,8 +634,10 @@ class ManifestParser {
     std::vector<Relationship> list;
     std::string path = join_path("relationships", key);
     auto it = relationships.find(key);
-    if (it == relationships.end() || it->is_null()) return list;
-    if (!reader_.expect_type(*it, path, Json::value_t::array, "an array")) return list;
+    if (it == relationships.end() || it->is_null())
+      return list;
+    if (!reader_.expect_type(*it, path, Json::value_t::array, "an array"))
+      return list;
     for (size_t i = 0; i < it->size(); ++i) {
       const Json& item = (*it)[i];
       std::string item_path = index_path(path, i);
@@ -640,7 +692,8 @@ class ManifestParser {
     for (const Relationship& required : r.required) {
       for (const Relationship& conflict : r.conflicts) {
         if (required.id == conflict.id) {
-          reader_.error("relationships", in_quotes(required.id) + " is both required and conflicting");
+          reader_.error("relationships",
+                        in_quotes(required.id) + " is both required and conflicting");
         }
       }
     }
@@ -650,7 +703,8 @@ class ManifestParser {
     const Json& load = reader_.object_field(document, "", "load");
     reader_.reject_unknown_fields(load, "load", {"priority"});
     std::string priority = reader_.string_field(load, "load", "priority", false, 32);
-    if (priority.empty()) return;
+    if (priority.empty())
+      return;
     static const std::vector<std::string> kPriorities = {"bootstrap", "high", "default", "low"};
     auto it = std::find(kPriorities.begin(), kPriorities.end(), priority);
     if (it == kPriorities.end()) {
@@ -666,7 +720,7 @@ class ManifestParser {
     const Json& limits = reader_.object_field(document, "", "limits");
     reader_.reject_unknown_fields(limits, "limits", {"timeoutMs", "memoryBytes"});
     ManifestLimits& out = parsed_.manifest.limits;
-    constexpr uint64_t kMaxTimeout = 10 * 60 * 1000;
+    constexpr uint64_t kMaxTimeout = uint64_t{10} * 60 * 1000;
     if (auto it = limits.find("timeoutMs"); it != limits.end() && !it->is_null()) {
       if (it->is_object()) {
         for (const auto& [key, value] : it->items()) {
@@ -682,11 +736,12 @@ class ManifestParser {
           }
         }
       } else if (auto ms = reader_.unsigned_field(limits, "limits", "timeoutMs", 1, kMaxTimeout)) {
-        for (HookKind kind : kAllHookKinds) out.timeout_ms[kind] = static_cast<uint32_t>(*ms);
+        for (HookKind kind : kAllHookKinds)
+          out.timeout_ms[kind] = static_cast<uint32_t>(*ms);
       }
     }
-    if (auto bytes = reader_.unsigned_field(limits, "limits", "memoryBytes", 1 << 20,
-                                            uint64_t{1} << 40)) {
+    if (auto bytes =
+            reader_.unsigned_field(limits, "limits", "memoryBytes", 1 << 20, uint64_t{1} << 40)) {
       out.memory_bytes = *bytes;
     }
   }
@@ -696,7 +751,8 @@ class ManifestParser {
     reader_.reject_unknown_fields(compatibility, "compatibility", {"minimumHostVersion"});
     std::string minimum =
         reader_.string_field(compatibility, "compatibility", "minimumHostVersion", false, 256);
-    if (minimum.empty()) return;
+    if (minimum.empty())
+      return;
     auto required = Version::parse(minimum);
     if (!required.ok()) {
       reader_.error("compatibility.minimumHostVersion", required.error().message());
@@ -705,16 +761,18 @@ class ManifestParser {
     parsed_.manifest.minimum_host_version = minimum;
     auto host = Version::parse(vocabulary_.host_version);
     if (host.ok() && *host < *required) {
-      reader_.error("compatibility.minimumHostVersion",
-                    "plugin needs Outlet " + minimum + " or newer; this host is " +
-                        vocabulary_.host_version);
+      reader_.error(
+          "compatibility.minimumHostVersion",
+          "plugin needs Outlet " + minimum + " or newer; this host is " + vocabulary_.host_version);
     }
   }
 
   void parse_authors(const Json& document) {
     auto it = document.find("authors");
-    if (it == document.end() || it->is_null()) return;
-    if (!reader_.expect_type(*it, "authors", Json::value_t::array, "an array")) return;
+    if (it == document.end() || it->is_null())
+      return;
+    if (!reader_.expect_type(*it, "authors", Json::value_t::array, "an array"))
+      return;
     for (size_t i = 0; i < it->size(); ++i) {
       const Json& item = (*it)[i];
       std::string path = index_path("authors", i);
@@ -736,7 +794,8 @@ class ManifestParser {
 
   void parse_subscriptions(const Json& document) {
     const Json& subscriptions = reader_.object_field(document, "", "subscriptions");
-    if (!document.contains("subscriptions")) return;
+    if (!document.contains("subscriptions"))
+      return;
     std::vector<Subscription> list;
     for (const auto& [key, value] : subscriptions.items()) {
       std::string path = join_path("subscriptions", key);
@@ -746,7 +805,8 @@ class ManifestParser {
                                 " (expected notify, filter, collect, dispatch or request)");
         continue;
       }
-      if (!reader_.expect_type(value, path, Json::value_t::array, "an array")) continue;
+      if (!reader_.expect_type(value, path, Json::value_t::array, "an array"))
+        continue;
       for (size_t i = 0; i < value.size(); ++i) {
         const Json& item = value[i];
         std::string item_path = index_path(path, i);
@@ -843,7 +903,8 @@ bool Manifest::has_permission(std::string_view permission) const {
 
 const PluginEventSpec* Manifest::find_event(std::string_view event_name) const {
   for (const PluginEventSpec& spec : events) {
-    if (spec.name == event_name) return &spec;
+    if (spec.name == event_name)
+      return &spec;
   }
   return nullptr;
 }
@@ -870,19 +931,10 @@ Result<ParsedManifest> parse_manifest_text(std::string_view text,
     return Error(ErrorCode::kResourceExhausted, "plugin.json is invalid",
                  {{"", "must be at most 1 MiB, got " + std::to_string(text.size()) + " bytes"}});
   }
-  Json document = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (document.is_discarded()) {
-    // Re-parse with exceptions only to recover the position for the message.
-    std::string where;
-    try {
-      (void)Json::parse(text);
-    } catch (const Json::parse_error& e) {
-      where = e.what();
-    }
-    return Error(ErrorCode::kInvalidArgument, "plugin.json is not valid JSON",
-                 {{"", where.empty() ? "syntax error" : where}});
-  }
-  return parse_manifest(document, vocabulary);
+  auto document = parse_json_text(text, "plugin.json");
+  if (!document.ok())
+    return document.error();
+  return parse_manifest(*document, vocabulary);
 }
 
 }  // namespace outlet

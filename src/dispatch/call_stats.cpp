@@ -5,9 +5,11 @@
 namespace outlet {
 
 int LatencyHistogram::bucket_of(uint64_t ns) {
-  if (ns < kSubBuckets) return static_cast<int>(ns);
-  int range = std::bit_width(ns) - 1;  // floor(log2)
-  if (range >= kRanges) return kRanges * kSubBuckets - 1;
+  if (ns < kSubBuckets)
+    return static_cast<int>(ns);
+  int range = static_cast<int>(std::bit_width(ns)) - 1;  // floor(log2)
+  if (range >= kRanges)
+    return kRanges * kSubBuckets - 1;
   // The two bits below the leading one pick the sub-bucket.
   int sub = static_cast<int>((ns >> (range - 2)) & (kSubBuckets - 1));
   return range * kSubBuckets + sub;
@@ -16,7 +18,8 @@ int LatencyHistogram::bucket_of(uint64_t ns) {
 uint64_t LatencyHistogram::upper_bound_ns(int bucket) {
   int range = bucket / kSubBuckets;
   int sub = bucket % kSubBuckets;
-  if (range < 2) return static_cast<uint64_t>(bucket) + 1;
+  if (range < 2)
+    return static_cast<uint64_t>(bucket) + 1;
   uint64_t base = uint64_t{1} << range;
   return base + (base / kSubBuckets) * static_cast<uint64_t>(sub + 1);
 }
@@ -30,13 +33,16 @@ void LatencyHistogram::record(uint64_t ns) {
 
 double LatencyHistogram::quantile_us(double q) const {
   uint64_t total = 0;
-  for (const auto& bucket : buckets_) total += bucket.load(std::memory_order_relaxed);
-  if (total == 0) return 0;
+  for (const auto& bucket : buckets_)
+    total += bucket.load(std::memory_order_relaxed);
+  if (total == 0)
+    return 0;
   auto rank = static_cast<uint64_t>(q * static_cast<double>(total - 1)) + 1;
   uint64_t seen = 0;
   for (int i = 0; i < static_cast<int>(buckets_.size()); ++i) {
     seen += buckets_[i].load(std::memory_order_relaxed);
-    if (seen >= rank) return static_cast<double>(upper_bound_ns(i)) / 1000.0;
+    if (seen >= rank)
+      return static_cast<double>(upper_bound_ns(i)) / 1000.0;
   }
   return max_us();
 }

@@ -24,7 +24,7 @@ class LatencyHistogram {
  private:
   static int bucket_of(uint64_t nanoseconds);
   static uint64_t upper_bound_ns(int bucket);
-  std::array<std::atomic<uint64_t>, kRanges * kSubBuckets> buckets_{};
+  std::array<std::atomic<uint64_t>, size_t{kRanges} * kSubBuckets> buckets_{};
   std::atomic<uint64_t> max_ns_{0};
 };
 

@@ -40,7 +40,9 @@ struct Dispatcher::Table {
 
 namespace {
 
-size_t kind_index(HookKind kind) { return static_cast<size_t>(kind); }
+size_t kind_index(HookKind kind) {
+  return static_cast<size_t>(kind);
+}
 
 std::string hook_label(HookKind kind, std::string_view event) {
   return std::string(hook_kind_name(kind)) + " " + std::string(event);
@@ -48,7 +50,8 @@ std::string hook_label(HookKind kind, std::string_view event) {
 
 int priority_of(const std::vector<Subscription>& subscriptions, std::string_view event) {
   for (const Subscription& s : subscriptions) {
-    if (s.kind == HookKind::kFilter && s.event == event) return s.priority;
+    if (s.kind == HookKind::kFilter && s.event == event)
+      return s.priority;
   }
   return 100;
 }
@@ -63,23 +66,29 @@ struct Verdict {
 
 Result<Verdict> read_verdict(Json value) {
   Verdict verdict;
-  if (value.is_null()) return verdict;
+  if (value.is_null())
+    return verdict;
   auto invalid = [&](const std::string& why) {
     std::string shown = value.dump();
-    if (shown.size() > 200) shown = shown.substr(0, 200) + "…";
+    if (shown.size() > 200)
+      shown = shown.substr(0, 200) + "…";
     return Error(ErrorCode::kPluginError,
                  "filter returned " + shown + ": " + why +
                      " (expected nothing, {action:\"pass\"}, {action:\"modify\", payload} or "
                      "{action:\"drop\", reason})");
   };
-  if (!value.is_object()) return invalid("not an object");
+  if (!value.is_object())
+    return invalid("not an object");
   auto action = value.find("action");
-  if (action == value.end() || !action->is_string()) return invalid("no \"action\" string");
+  if (action == value.end() || !action->is_string())
+    return invalid("no \"action\" string");
   const std::string& name = action->get_ref<const std::string&>();
-  if (name == "pass") return verdict;
+  if (name == "pass")
+    return verdict;
   if (name == "modify") {
     auto payload = value.find("payload");
-    if (payload == value.end()) return invalid("\"modify\" without \"payload\"");
+    if (payload == value.end())
+      return invalid("\"modify\" without \"payload\"");
     verdict.action = FilterAction::kModify;
     verdict.payload = std::move(*payload);
     return verdict;
@@ -88,7 +97,8 @@ Result<Verdict> read_verdict(Json value) {
     verdict.action = FilterAction::kDrop;
     auto reason = value.find("reason");
     if (reason != value.end() && !reason->is_null()) {
-      if (!reason->is_string()) return invalid("\"reason\" is not a string");
+      if (!reason->is_string())
+        return invalid("\"reason\" is not a string");
       verdict.reason = reason->get<std::string>();
     }
     return verdict;
@@ -106,7 +116,9 @@ Dispatcher::Dispatcher(const EventCatalogue& catalogue, DispatchOptions options,
       table_(std::make_shared<const Table>()),
       pool_(std::make_unique<WorkerPool>(options.worker_threads)) {}
 
-Dispatcher::~Dispatcher() { pool_.reset(); }
+Dispatcher::~Dispatcher() {
+  pool_.reset();
+}
 
 Status Dispatcher::attach(std::shared_ptr<const Manifest> manifest,
                           std::unique_ptr<PluginInstance> instance,
@@ -138,18 +150,24 @@ Status Dispatcher::attach(std::shared_ptr<const Manifest> manifest,
 }
 
 void Dispatcher::detach(std::string_view plugin_id) {
+  if (std::function<void()> wait = detach_later(plugin_id))
+    wait();
+}
+
+std::function<void()> Dispatcher::detach_later(std::string_view plugin_id) {
   SlotPtr slot;
   {
     std::lock_guard lock(slots_mutex_);
     auto it = slots_.find(plugin_id);
-    if (it == slots_.end()) return;
+    if (it == slots_.end())
+      return nullptr;
     slot = it->second;
     slot->active = false;
     slots_.erase(it);
     rebuild_table();
   }
-  // Wait for a call in flight; queued notifications see `active == false` and skip.
-  std::lock_guard call(slot->call_mutex);
+  // Waits for a call in flight; queued notifications see `active == false` and skip.
+  return [slot] { std::lock_guard call(slot->call_mutex); };
 }
 
 bool Dispatcher::is_attached(std::string_view plugin_id) const {
@@ -160,7 +178,8 @@ bool Dispatcher::is_attached(std::string_view plugin_id) const {
 void Dispatcher::rebuild_table() {
   auto next = std::make_shared<Table>();
   std::vector<SlotPtr> ordered;
-  for (const auto& [id, slot] : slots_) ordered.push_back(slot);
+  for (const auto& [id, slot] : slots_)
+    ordered.push_back(slot);
   std::sort(ordered.begin(), ordered.end(), [](const SlotPtr& a, const SlotPtr& b) {
     return std::tie(a->load_index, a->id) < std::tie(b->load_index, b->id);
   });
@@ -209,16 +228,19 @@ Result<Json> Dispatcher::invoke(Slot& slot, HookKind kind, std::string_view even
   }
   const uint32_t timeout_ms = slot.timeout_ms[kind_index(kind)];
   HookCounters& counters = slot.counters[kind_index(kind)];
-  counters.calls.fetch_add(1, std::memory_order_relaxed);
 
-  auto start = std::chrono::steady_clock::now();
-  CallContext context{slot.id, kind, event, depth, start + std::chrono::milliseconds(timeout_ms)};
   Result<Json> result = Json();
+  std::chrono::steady_clock::duration elapsed{};
   {
     std::lock_guard lock(slot.call_mutex);
     if (!slot.active.load(std::memory_order_acquire)) {
       return Error(ErrorCode::kFailedPrecondition, "plugin \"" + slot.id + "\" is disabled");
     }
+    counters.calls.fetch_add(1, std::memory_order_relaxed);
+    // The clock starts once the call owns the plugin: time spent waiting for another
+    // call into the same plugin (calls are serialized) is not this call's time.
+    auto start = std::chrono::steady_clock::now();
+    CallContext context{slot.id, kind, event, depth, start + std::chrono::milliseconds(timeout_ms)};
     try {
       result = slot.instance->call(context, payload);
     } catch (const std::exception& e) {
@@ -226,19 +248,19 @@ Result<Json> Dispatcher::invoke(Slot& slot, HookKind kind, std::string_view even
     } catch (...) {
       result = Error(ErrorCode::kPluginError, "threw a non-standard exception");
     }
+    elapsed = std::chrono::steady_clock::now() - start;
   }
-  auto elapsed = std::chrono::steady_clock::now() - start;
-  auto elapsed_ns = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
+  auto elapsed_ns =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
   counters.latency.record(elapsed_ns);
 
   // Native code cannot be interrupted; a call that overran its deadline still
   // fails (its answer is discarded) so every runtime shares one timeout rule.
   if (result.ok() && elapsed > std::chrono::milliseconds(timeout_ms)) {
-    result = Error(ErrorCode::kDeadlineExceeded,
-                   "took " + std::to_string(elapsed_ns / 1000000) + " ms, over the " +
-                       std::to_string(timeout_ms) + " ms limit for " +
-                       std::string(hook_kind_name(kind)) + " hooks");
+    result = Error(ErrorCode::kDeadlineExceeded, "took " + std::to_string(elapsed_ns / 1000000) +
+                                                     " ms, over the " + std::to_string(timeout_ms) +
+                                                     " ms limit for " +
+                                                     std::string(hook_kind_name(kind)) + " hooks");
   }
   if (!result.ok()) {
     record_failure(slot, kind, event, result.error());
@@ -258,12 +280,14 @@ void Dispatcher::record_failure(Slot& slot, HookKind kind, std::string_view even
   slot.strikes.fetch_add(1, std::memory_order_relaxed);
   uint64_t consecutive = slot.consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1;
   std::string hook = hook_label(kind, event);
-  if (observers_.on_warning) observers_.on_warning(slot.id, hook, error.message());
+  if (observers_.on_warning)
+    observers_.on_warning(slot.id, hook, error.message());
   // Strikes count on every hook kind (the anchor counts them for filters only).
   if (consecutive >= options_.strike_limit && slot.active.exchange(false)) {
     std::string reason = "auto-disabled after " + std::to_string(consecutive) +
                          " consecutive failures; last: " + hook + ": " + error.message();
-    if (observers_.on_auto_disable) observers_.on_auto_disable(slot.id, reason);
+    if (observers_.on_auto_disable)
+      observers_.on_auto_disable(slot.id, reason);
   }
 }
 
@@ -274,7 +298,8 @@ FilterOutcome Dispatcher::filter(std::string_view event, Json payload) {
   if (entry != nullptr && !entry->filters.empty()) {
     std::shared_ptr<const EventSpec> spec = catalogue_.find(event);
     for (const SlotPtr& slot : entry->filters) {
-      if (!slot->active.load(std::memory_order_acquire)) continue;
+      if (!slot->active.load(std::memory_order_acquire))
+        continue;
       Result<Json> answer = invoke(*slot, HookKind::kFilter, event, payload, 0);
       if (!answer.ok()) {
         // seeds/003: filters fail open: skip this plugin, keep the payload.
@@ -326,17 +351,21 @@ FilterOutcome Dispatcher::filter(std::string_view event, Json payload) {
 }
 
 size_t Dispatcher::notify(std::string_view event, Json payload, int depth) {
-  if (depth >= options_.max_emit_depth) return 0;
+  if (depth >= options_.max_emit_depth)
+    return 0;
   std::shared_ptr<const Table> snapshot = table();
   const Table::Entry* entry = snapshot->find(event);
-  if (entry == nullptr || entry->notify.empty()) return 0;
+  if (entry == nullptr || entry->notify.empty())
+    return 0;
   auto shared = std::make_shared<const Json>(std::move(payload));
   auto name = std::make_shared<const std::string>(event);
   size_t queued = 0;
   for (const SlotPtr& slot : entry->notify) {
-    if (!slot->active.load(std::memory_order_acquire)) continue;
+    if (!slot->active.load(std::memory_order_acquire))
+      continue;
     slot->mailbox->post([this, slot, shared, name, depth] {
-      if (!slot->active.load(std::memory_order_acquire)) return;
+      if (!slot->active.load(std::memory_order_acquire))
+        return;
       (void)invoke(*slot, HookKind::kNotify, *name, *shared, depth);
     });
     ++queued;
@@ -348,9 +377,11 @@ std::vector<Contribution> Dispatcher::collect(std::string_view event, const Json
   std::vector<Contribution> contributions;
   std::shared_ptr<const Table> snapshot = table();
   const Table::Entry* entry = snapshot->find(event);
-  if (entry == nullptr) return contributions;
+  if (entry == nullptr)
+    return contributions;
   for (const SlotPtr& slot : entry->collect) {
-    if (!slot->active.load(std::memory_order_acquire)) continue;
+    if (!slot->active.load(std::memory_order_acquire))
+      continue;
     Result<Json> answer = invoke(*slot, HookKind::kCollect, event, payload, 0);
     if (answer.ok() && !answer->is_null()) {
       contributions.push_back({slot->id, std::move(answer).value()});
@@ -365,14 +396,16 @@ DispatchOutcome Dispatcher::dispatch(std::string_view event, const Json& payload
   const Table::Entry* entry = snapshot->find(event);
   if (entry != nullptr) {
     for (const SlotPtr& slot : entry->dispatch) {
-      if (!slot->active.load(std::memory_order_acquire)) continue;
+      if (!slot->active.load(std::memory_order_acquire))
+        continue;
       Result<Json> answer = invoke(*slot, HookKind::kDispatch, event, payload, 0);
-      if (!answer.ok() || answer->is_null()) continue;
+      if (!answer.ok() || answer->is_null())
+        continue;
       if (!answer->is_object()) {
         record_failure(*slot, HookKind::kDispatch, event,
-                       Error(ErrorCode::kPluginError,
-                             "dispatch handler returned " + answer->dump().substr(0, 200) +
-                                 "; expected an object or nothing"));
+                       Error(ErrorCode::kPluginError, "dispatch handler returned " +
+                                                          answer->dump().substr(0, 200) +
+                                                          "; expected an object or nothing"));
         continue;
       }
       outcome.results.push_back({slot->id, std::move(answer).value()});
@@ -403,14 +436,17 @@ Result<Json> Dispatcher::request(std::string_view plugin_id, std::string_view ev
   return invoke(*slot, HookKind::kRequest, event, payload, 0);
 }
 
-void Dispatcher::wait_idle() { pool_->wait_idle(); }
+void Dispatcher::wait_idle() {
+  pool_->wait_idle();
+}
 
 std::optional<PluginCallStats> Dispatcher::stats(std::string_view plugin_id) const {
   SlotPtr slot;
   {
     std::lock_guard lock(slots_mutex_);
     auto it = slots_.find(plugin_id);
-    if (it == slots_.end()) return std::nullopt;
+    if (it == slots_.end())
+      return std::nullopt;
     slot = it->second;
   }
   PluginCallStats stats;
@@ -425,7 +461,8 @@ std::optional<PluginCallStats> Dispatcher::stats(std::string_view plugin_id) con
 void Dispatcher::reset_strikes(std::string_view plugin_id) {
   std::lock_guard lock(slots_mutex_);
   auto it = slots_.find(plugin_id);
-  if (it == slots_.end()) return;
+  if (it == slots_.end())
+    return;
   it->second->consecutive_failures = 0;
   it->second->active = true;
 }
@@ -434,7 +471,8 @@ std::vector<std::string> Dispatcher::subscribers(std::string_view event, HookKin
   std::vector<std::string> ids;
   std::shared_ptr<const Table> snapshot = table();
   const Table::Entry* entry = snapshot->find(event);
-  if (entry == nullptr) return ids;
+  if (entry == nullptr)
+    return ids;
   const std::vector<SlotPtr>* list = nullptr;
   switch (kind) {
     case HookKind::kFilter:
@@ -452,7 +490,8 @@ std::vector<std::string> Dispatcher::subscribers(std::string_view event, HookKin
     case HookKind::kRequest:
       return ids;
   }
-  for (const SlotPtr& slot : *list) ids.push_back(slot->id);
+  for (const SlotPtr& slot : *list)
+    ids.push_back(slot->id);
   return ids;
 }
 

@@ -59,6 +59,10 @@ class Dispatcher {
                 std::vector<Subscription> subscriptions, int load_index);
   // Stops delivery; waits for a call in flight; queued notifications are dropped.
   void detach(std::string_view plugin_id);
+  // Stops delivery at once without waiting, and returns what waits for the call in
+  // flight (empty if the plugin was not attached). For callers holding a lock that
+  // the plugin's call might need: they release it, then wait.
+  std::function<void()> detach_later(std::string_view plugin_id);
   bool is_attached(std::string_view plugin_id) const;
 
   FilterOutcome filter(std::string_view event, Json payload);

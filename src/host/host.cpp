@@ -30,7 +30,8 @@ namespace {
 
 std::string join(const std::vector<std::string>& items) {
   std::string text;
-  for (const std::string& item : items) text += (text.empty() ? "" : ", ") + item;
+  for (const std::string& item : items)
+    text += (text.empty() ? "" : ", ") + item;
   return text;
 }
 
@@ -39,6 +40,19 @@ std::string describe(const Subscription& s) {
 }
 
 }  // namespace
+
+// Finishes what a method queued under mutex_ once the lock is released: declare it
+// before the method's lock_guard, so it is destroyed after the lock.
+class Host::AfterUnlock {
+ public:
+  explicit AfterUnlock(Host& host) : host_(host) {}
+  ~AfterUnlock() { host_.after_unlock(); }
+  AfterUnlock(const AfterUnlock&) = delete;
+  AfterUnlock& operator=(const AfterUnlock&) = delete;
+
+ private:
+  Host& host_;
+};
 
 Result<std::unique_ptr<Host>> Host::create(HostOptions options) {
   std::unique_ptr<Host> host(new Host(std::move(options)));
@@ -51,28 +65,32 @@ Result<std::unique_ptr<Host>> Host::create(HostOptions options) {
                    "cannot create data directory " + o.data_dir + ": " + ec.message());
     }
   }
-  auto settings =
-      SettingsStore::open(o.data_dir.empty() ? "" : o.data_dir + "/settings.json");
-  if (!settings.ok()) return settings.error();
+  auto settings = SettingsStore::open(o.data_dir.empty() ? "" : o.data_dir + "/settings.json");
+  if (!settings.ok())
+    return settings.error();
   host->settings_ = std::move(settings).value();
   if (o.kv) {
     host->kv_ = o.kv;
   } else if (!o.data_dir.empty()) {
     auto kv = open_sqlite_kv_store(o.data_dir + "/kv.sqlite3");
-    if (!kv.ok()) return kv.error();
+    if (!kv.ok())
+      return kv.error();
     host->kv_ = std::move(kv).value();
   } else {
     host->kv_ = make_memory_kv_store();
   }
   for (PermissionSpec& permission : core_permissions()) {
-    if (Status s = host->declare_permission(std::move(permission)); !s.ok()) return s.error();
+    if (Status s = host->declare_permission(std::move(permission)); !s.ok())
+      return s.error();
   }
   for (HostFunctionSpec& function : core_host_functions()) {
-    if (Status s = host->declare_host_function(std::move(function)); !s.ok()) return s.error();
+    if (Status s = host->declare_host_function(std::move(function)); !s.ok())
+      return s.error();
   }
   auto native = std::make_unique<NativeRuntime>();
   host->native_ = native.get();
-  if (Status s = host->add_runtime(std::move(native)); !s.ok()) return s.error();
+  if (Status s = host->add_runtime(std::move(native)); !s.ok())
+    return s.error();
   return host;
 }
 
@@ -100,7 +118,8 @@ Host::Host(HostOptions options) : options_(std::move(options)) {
 }
 
 Host::~Host() {
-  if (dispatcher_) dispatcher_->wait_idle();
+  if (dispatcher_)
+    dispatcher_->wait_idle();
   dispatcher_.reset();
 }
 
@@ -111,7 +130,9 @@ Status Host::declare_kind(PluginKindSpec kind) {
   return kinds_.add(std::move(kind));
 }
 
-Status Host::declare_event(EventSpec event) { return catalogue_->declare(std::move(event)); }
+Status Host::declare_event(EventSpec event) {
+  return catalogue_->declare(std::move(event));
+}
 
 Status Host::declare_host_function(HostFunctionSpec function) {
   std::lock_guard lock(mutex_);
@@ -126,7 +147,8 @@ Status Host::declare_host_function(HostFunctionSpec function) {
   }
   bool known = std::any_of(permissions_.begin(), permissions_.end(),
                            [&](const PermissionSpec& p) { return p.name == function.capability; });
-  if (!known) permissions_.push_back({function.capability, function.description});
+  if (!known)
+    permissions_.push_back({function.capability, function.description});
   functions_.push_back(std::move(function));
   return {};
 }
@@ -134,7 +156,8 @@ Status Host::declare_host_function(HostFunctionSpec function) {
 Status Host::declare_permission(PermissionSpec permission) {
   std::lock_guard lock(mutex_);
   for (const PermissionSpec& existing : permissions_) {
-    if (existing.name == permission.name) return {};
+    if (existing.name == permission.name)
+      return {};
   }
   permissions_.push_back(std::move(permission));
   return {};
@@ -161,7 +184,8 @@ ManifestVocabulary Host::vocabulary() const {
   for (const PermissionSpec& permission : permissions_) {
     vocabulary.permissions.insert(permission.name);
   }
-  for (const std::string& kind : kinds_.ids()) vocabulary.kinds.insert(kind);
+  for (const std::string& kind : kinds_.ids())
+    vocabulary.kinds.insert(kind);
   vocabulary.host_version = kOutletVersion;
   return vocabulary;
 }
@@ -170,7 +194,8 @@ ManifestVocabulary Host::vocabulary() const {
 
 Result<DiscoveryReport> Host::discover(const std::string& plugins_dir) {
   auto report = discover_plugins(plugins_dir, vocabulary());
-  if (!report.ok()) return report.error();
+  if (!report.ok())
+    return report.error();
   std::vector<DiscoveredPlugin> accepted;
   for (DiscoveredPlugin& plugin : report->plugins) {
     if (Status added = add_plugin(plugin); !added.ok()) {
@@ -186,8 +211,10 @@ Result<DiscoveryReport> Host::discover(const std::string& plugins_dir) {
 Status Host::add_plugin(const DiscoveredPlugin& plugin) {
   auto manifest = std::make_shared<const Manifest>(plugin.parsed.manifest);
   PluginSource source{plugin.root, plugin.root, plugin.entrypoint_path};
+  AfterUnlock after_unlock(*this);
   std::lock_guard lock(mutex_);
-  if (Status added = registry_.add(manifest, source); !added.ok()) return added;
+  if (Status added = registry_.add(manifest, source); !added.ok())
+    return added;
   auto record = std::make_unique<Record>();
   record->manifest = manifest;
   record->source = source;
@@ -203,12 +230,15 @@ Status Host::add_plugin(const DiscoveredPlugin& plugin) {
 
 Status Host::add_builtin(const Json& manifest_document) {
   auto parsed = parse_manifest(manifest_document, vocabulary());
-  if (!parsed.ok()) return parsed.error();
+  if (!parsed.ok())
+    return parsed.error();
   DiscoveredPlugin plugin{"", "", "", std::move(parsed).value()};
   auto manifest = std::make_shared<const Manifest>(plugin.parsed.manifest);
   PluginSource source{"built-in", "", ""};
+  AfterUnlock after_unlock(*this);
   std::lock_guard lock(mutex_);
-  if (Status added = registry_.add(manifest, source); !added.ok()) return added;
+  if (Status added = registry_.add(manifest, source); !added.ok())
+    return added;
   auto record = std::make_unique<Record>();
   record->manifest = manifest;
   record->source = source;
@@ -233,10 +263,13 @@ static Error unknown_plugin(const std::string& id) {
   return Error(ErrorCode::kNotFound, "no plugin \"" + id + "\" is installed");
 }
 
-Status Host::approve(const std::string& id, std::optional<std::vector<std::string>> permissions) {
+Status Host::approve(const std::string& id,
+                     const std::optional<std::vector<std::string>>& permissions) {
+  AfterUnlock after_unlock(*this);
   std::lock_guard lock(mutex_);
   Record* record = find(id);
-  if (record == nullptr) return unknown_plugin(id);
+  if (record == nullptr)
+    return unknown_plugin(id);
   const Manifest& manifest = *record->manifest;
   std::vector<std::string> approved = permissions.value_or(manifest.permissions);
   for (const std::string& permission : approved) {
@@ -244,8 +277,8 @@ Status Host::approve(const std::string& id, std::optional<std::vector<std::strin
       return Error(ErrorCode::kInvalidArgument,
                    "cannot approve \"" + permission + "\" for \"" + id +
                        "\": its manifest does not declare it",
-                   {{"permissions", "only declared permissions can be approved: " +
-                                        join(manifest.permissions)}});
+                   {{"permissions",
+                     "only declared permissions can be approved: " + join(manifest.permissions)}});
     }
   }
   if (Status s = settings_->update(id,
@@ -260,8 +293,10 @@ Status Host::approve(const std::string& id, std::optional<std::vector<std::strin
 }
 
 Status Host::enable(const std::string& id) {
+  AfterUnlock after_unlock(*this);
   std::lock_guard lock(mutex_);
-  if (find(id) == nullptr) return unknown_plugin(id);
+  if (find(id) == nullptr)
+    return unknown_plugin(id);
   if (Status s = settings_->update(id,
                                    [](PluginSettings& settings) {
                                      settings.enabled = true;
@@ -274,10 +309,17 @@ Status Host::enable(const std::string& id) {
 }
 
 Status Host::disable(const std::string& id) {
+  AfterUnlock after_unlock(*this);
   std::lock_guard lock(mutex_);
   Record* record = find(id);
-  if (record == nullptr) return unknown_plugin(id);
-  if (Status s = settings_->update(id, [](PluginSettings& settings) { settings.enabled = false; });
+  if (record == nullptr)
+    return unknown_plugin(id);
+  // The operator's decision replaces an earlier auto-disable: its reason is history now.
+  if (Status s = settings_->update(id,
+                                   [](PluginSettings& settings) {
+                                     settings.enabled = false;
+                                     settings.disabled_reason.clear();
+                                   });
       !s.ok()) {
     return s;
   }
@@ -287,9 +329,11 @@ Status Host::disable(const std::string& id) {
 }
 
 Status Host::reload(const std::string& id) {
+  AfterUnlock after_unlock(*this);
   std::lock_guard lock(mutex_);
   Record* record = find(id);
-  if (record == nullptr) return unknown_plugin(id);
+  if (record == nullptr)
+    return unknown_plugin(id);
   unload(*record);
   return reconcile();
 }
@@ -297,22 +341,28 @@ Status Host::reload(const std::string& id) {
 Status Host::set_config(const std::string& id, const Json& config) {
   std::lock_guard lock(mutex_);
   Record* record = find(id);
-  if (record == nullptr) return unknown_plugin(id);
+  if (record == nullptr)
+    return unknown_plugin(id);
   auto validated = validate_config(*record->manifest, config);
-  if (!validated.ok()) return validated.error();
-  if (Status s = settings_->update(id, [&](PluginSettings& settings) { settings.config = *validated; });
+  if (!validated.ok())
+    return validated.error();
+  if (Status s =
+          settings_->update(id, [&](PluginSettings& settings) { settings.config = *validated; });
       !s.ok()) {
     return s;
   }
-  if (record->environment) record->environment->services().set_config(*validated);
+  if (record->environment)
+    record->environment->services().set_config(*validated);
   return {};
 }
 
 Status Host::set_secret(const std::string& id, const std::string& name, const std::string& value) {
   std::lock_guard lock(mutex_);
   Record* record = find(id);
-  if (record == nullptr) return unknown_plugin(id);
-  if (Status s = settings_->update(id, [&](PluginSettings& settings) { settings.secrets[name] = value; });
+  if (record == nullptr)
+    return unknown_plugin(id);
+  if (Status s =
+          settings_->update(id, [&](PluginSettings& settings) { settings.secrets[name] = value; });
       !s.ok()) {
     return s;
   }
@@ -323,6 +373,7 @@ Status Host::set_secret(const std::string& id, const std::string& name, const st
 }
 
 Status Host::start() {
+  AfterUnlock after_unlock(*this);
   std::lock_guard lock(mutex_);
   return reconcile();
 }
@@ -332,21 +383,23 @@ Status Host::start() {
 // unloaded → disabled).
 void Host::advance(Record& record, PluginState target, const std::string& reason) {
   PluginState from = record.lifecycle.state();
-  if (from == target && record.lifecycle.reason() == reason) return;
+  if (from == target && record.lifecycle.reason() == reason)
+    return;
   std::map<PluginState, PluginState> previous;
   std::deque<PluginState> queue{from};
   std::set<PluginState> seen{from};
-  constexpr PluginState kStates[] = {
-      PluginState::kDiscovered, PluginState::kValidated, PluginState::kBlocked,
-      PluginState::kLoading,    PluginState::kReady,     PluginState::kLoaded,
-      PluginState::kFailed,     PluginState::kUnloading, PluginState::kUnloaded,
-      PluginState::kDisabled};
+  constexpr PluginState kStates[] = {PluginState::kDiscovered, PluginState::kValidated,
+                                     PluginState::kBlocked,    PluginState::kLoading,
+                                     PluginState::kReady,      PluginState::kLoaded,
+                                     PluginState::kFailed,     PluginState::kUnloading,
+                                     PluginState::kUnloaded,   PluginState::kDisabled};
   bool found = from == target;
   while (!queue.empty() && !found) {
     PluginState state = queue.front();
     queue.pop_front();
     for (PluginState next : kStates) {
-      if (!is_transition_allowed(state, next) || seen.count(next)) continue;
+      if (!is_transition_allowed(state, next) || seen.count(next))
+        continue;
       seen.insert(next);
       previous[next] = state;
       if (next == target) {
@@ -366,24 +419,94 @@ void Host::advance(Record& record, PluginState target, const std::string& reason
       }
     }
   } else if (found) {
-    for (PluginState state = target; state != from; state = previous[state]) path.push_back(state);
+    for (PluginState state = target; state != from; state = previous[state])
+      path.push_back(state);
     std::reverse(path.begin(), path.end());
   }
   for (size_t i = 0; i < path.size(); ++i) {
     auto change = record.lifecycle.transition(path[i], i + 1 == path.size() ? reason : "");
-    if (!change.ok()) break;
-    std::lock_guard observers(observers_mutex_);
-    for (auto& observer : state_observers_) observer(record.manifest->id, *change);
+    if (!change.ok())
+      break;
+    pending_changes_.emplace_back(record.manifest->id, *change);
+  }
+}
+
+void Host::after_unlock() {
+  // First wait for the calls in flight of the plugins this thread unloaded (and only
+  // then let their environments go), so a state observer hearing "unloaded" can rely on it.
+  std::vector<std::function<void()>> retired;
+  {
+    std::lock_guard lock(mutex_);
+    auto mine = std::stable_partition(retired_.begin(), retired_.end(), [](const auto& entry) {
+      return entry.first != std::this_thread::get_id();
+    });
+    for (auto it = mine; it != retired_.end(); ++it)
+      retired.push_back(std::move(it->second));
+    retired_.erase(mine, retired_.end());
+  }
+  for (auto& finish : retired)
+    finish();
+  deliver_state_changes();
+}
+
+void Host::deliver_state_changes() {
+  // An observer that calls back into the host queues more changes; the outer call
+  // delivers them after the current ones, so a nested call returns at once.
+  thread_local const Host* delivering = nullptr;
+  if (delivering == this)
+    return;
+  for (;;) {
+    {
+      std::unique_lock delivery(delivery_mutex_, std::try_to_lock);
+      // Another thread is delivering; it looks at the queue again after letting go.
+      if (!delivery.owns_lock())
+        return;
+      const Host* previous = delivering;
+      delivering = this;
+      struct Restore {
+        const Host* value;
+        ~Restore() { delivering = value; }
+      } restore{previous};
+      for (;;) {
+        std::vector<std::pair<std::string, StateChange>> batch;
+        {
+          std::lock_guard lock(mutex_);
+          batch.swap(pending_changes_);
+        }
+        if (batch.empty())
+          break;
+        std::vector<std::function<void(const std::string&, const StateChange&)>> observers;
+        {
+          std::lock_guard lock(observers_mutex_);
+          observers = state_observers_;
+        }
+        for (const auto& [id, change] : batch) {
+          for (auto& observer : observers)
+            observer(id, change);
+        }
+      }
+    }
+    std::lock_guard lock(mutex_);
+    if (pending_changes_.empty())
+      return;
   }
 }
 
 void Host::unload(Record& record) {
   if (record.attached) {
     advance(record, PluginState::kUnloading, "");
-    dispatcher_->detach(record.manifest->id);
+    std::function<void()> wait = dispatcher_->detach_later(record.manifest->id);
     catalogue_->remove_declared_by(record.manifest->id);
     record.attached = false;
     advance(record, PluginState::kUnloaded, "");
+    // A call in flight still uses the environment: it goes once that call is over,
+    // which after_unlock() waits for when this thread lets go of mutex_.
+    std::shared_ptr<PluginEnvironment> environment = std::move(record.environment);
+    retired_.emplace_back(std::this_thread::get_id(), [wait, environment]() mutable {
+      if (wait)
+        wait();
+      environment.reset();
+    });
   }
   record.environment.reset();
 }
@@ -395,7 +518,8 @@ Status Host::reconcile() {
   for (auto& [id, record] : records_) {
     PluginSettings settings = settings_->get(id);
     if (!settings.enabled) {
-      if (record->attached) unload(*record);
+      if (record->attached)
+        unload(*record);
       if (!settings.disabled_reason.empty()) {
         if (record->lifecycle.state() != PluginState::kFailed) {
           advance(*record, PluginState::kFailed, settings.disabled_reason);
@@ -420,22 +544,26 @@ Status Host::reconcile() {
   }
   // 2. Dependencies among the rest.
   Resolution resolution = resolve_dependencies(candidates);
-  for (auto& [id, reason] : resolution.blocked) blocked[id] = reason;
+  for (auto& [id, reason] : resolution.blocked)
+    blocked[id] = reason;
   for (const std::string& warning : resolution.warnings) {
     for (const Manifest* manifest : candidates) {
       Record* record = find(manifest->id);
-      if (warning.find(manifest->id) != std::string::npos) record->warnings->add("load", warning);
+      if (warning.find(manifest->id) != std::string::npos)
+        record->warnings->add("load", warning);
     }
   }
   for (auto& [id, reason] : blocked) {
     Record* record = find(id);
-    if (record->attached) unload(*record);
+    if (record->attached)
+      unload(*record);
     advance(*record, PluginState::kBlocked, reason);
   }
   // 3. Load in activation order.
   for (size_t i = 0; i < resolution.order.size(); ++i) {
     Record* record = find(resolution.order[i]);
-    if (record->attached) continue;
+    if (record->attached)
+      continue;
     if (record->lifecycle.state() == PluginState::kFailed &&
         !settings_->get(record->manifest->id).disabled_reason.empty()) {
       continue;
@@ -462,12 +590,12 @@ Status Host::check_subscriptions(const Manifest& manifest, std::vector<Subscript
     if (!only_declared.empty() || !only_implemented.empty()) {
       std::vector<ErrorDetail> details;
       if (!only_declared.empty()) {
-        details.push_back({"subscriptions", "declared in the manifest but not implemented: " +
-                                                join(only_declared)});
+        details.push_back({"subscriptions",
+                           "declared in the manifest but not implemented: " + join(only_declared)});
       }
       if (!only_implemented.empty()) {
-        details.push_back({"subscriptions", "implemented by the code but not declared: " +
-                                                join(only_implemented)});
+        details.push_back({"subscriptions",
+                           "implemented by the code but not declared: " + join(only_implemented)});
       }
       return Error(ErrorCode::kInvalidArgument,
                    "the manifest's subscriptions and the plugin's handlers disagree",
@@ -482,11 +610,12 @@ Status Host::check_subscriptions(const Manifest& manifest, std::vector<Subscript
     std::shared_ptr<const EventSpec> spec = catalogue_->find(s.event);
     if (spec && !spec->kinds.count(s.kind)) {
       std::vector<std::string> kinds;
-      for (HookKind kind : spec->kinds) kinds.emplace_back(hook_kind_name(kind));
-      return Error(ErrorCode::kInvalidArgument,
-                   "cannot " + std::string(hook_kind_name(s.kind)) + " \"" + s.event + "\"",
-                   {{"subscriptions", "event \"" + s.event + "\" is delivered only as: " +
-                                          join(kinds)}});
+      for (HookKind kind : spec->kinds)
+        kinds.emplace_back(hook_kind_name(kind));
+      return Error(
+          ErrorCode::kInvalidArgument,
+          "cannot " + std::string(hook_kind_name(s.kind)) + " \"" + s.event + "\"",
+          {{"subscriptions", "event \"" + s.event + "\" is delivered only as: " + join(kinds)}});
     }
   }
   return {};
@@ -503,13 +632,14 @@ Status Host::load(Record& record, int load_index) {
   };
   auto runtime = runtimes_.find(manifest.runtime);
   if (runtime == runtimes_.end()) {
-    return fail(Error(ErrorCode::kFailedPrecondition,
-                      "this host has no " + std::string(runtime_kind_name(manifest.runtime)) +
-                          " runtime"));
+    return fail(
+        Error(ErrorCode::kFailedPrecondition,
+              "this host has no " + std::string(runtime_kind_name(manifest.runtime)) + " runtime"));
   }
   PluginSettings settings = settings_->get(manifest.id);
   auto config = validate_config(manifest, settings.config);
-  if (!config.ok()) return fail(config.error());
+  if (!config.ok())
+    return fail(config.error());
 
   std::vector<std::string> grants = settings_->effective_grants(manifest);
   std::vector<const HostFunctionSpec*> granted;
@@ -522,7 +652,8 @@ Status Host::load(Record& record, int load_index) {
   services->plugin_id = manifest.id;
   services->kv = kv_.get();
   services->kv_namespace = kv_namespace(manifest.id);
-  services->cache = std::make_unique<TtlCache>(options_.cache_max_entries, options_.cache_max_bytes);
+  services->cache =
+      std::make_unique<TtlCache>(options_.cache_max_entries, options_.cache_max_bytes);
   services->warnings = record.warnings.get();
   services->log = [this](const std::string& id, LogLevel level, const std::string& message) {
     options_.log_sink(id, log_level_name(level), message);
@@ -532,21 +663,22 @@ Status Host::load(Record& record, int load_index) {
   };
   services->set_config(*config);
   services->set_secrets(settings.secrets);
-  record.environment = std::make_unique<PluginEnvironment>(record.manifest, std::move(granted),
-                                                           std::move(services));
+  record.environment =
+      std::make_unique<PluginEnvironment>(record.manifest, std::move(granted), std::move(services));
 
   InstanceSpec spec{record.manifest, record.source.root, record.source.entrypoint_path,
                     record.environment.get()};
   auto instance = runtime->second->instantiate(spec);
-  if (!instance.ok()) return fail(instance.error());
+  if (!instance.ok())
+    return fail(instance.error());
   std::vector<Subscription> subscriptions = (*instance)->subscriptions();
   if (Status checked = check_subscriptions(manifest, subscriptions); !checked.ok()) {
     return fail(checked.error());
   }
   advance(record, PluginState::kReady, "");
   for (const PluginEventSpec& event : manifest.events) {
-    EventSpec spec_of_event{event.name, {HookKind::kNotify}, Json(), event.description, manifest.id,
-                            event.schema};
+    EventSpec spec_of_event{event.name,        {HookKind::kNotify}, Json(),
+                            event.description, manifest.id,         event.schema};
     if (Status declared = catalogue_->declare(std::move(spec_of_event)); !declared.ok()) {
       catalogue_->remove_declared_by(manifest.id);
       return fail(declared.error());
@@ -571,21 +703,30 @@ Status Host::load(Record& record, int load_index) {
 }
 
 void Host::handle_auto_disable(const std::string& id, const std::string& reason) {
+  AfterUnlock after_unlock(*this);
   std::lock_guard lock(mutex_);
   Record* record = find(id);
-  if (record == nullptr) return;
+  if (record == nullptr)
+    return;
   (void)settings_->update(id, [&](PluginSettings& settings) {
     settings.enabled = false;
     settings.disabled_reason = reason;
   });
   record->warnings->add("strikes", reason);
   if (record->attached) {
-    dispatcher_->detach(id);
+    std::function<void()> wait = dispatcher_->detach_later(id);
     catalogue_->remove_declared_by(id);
     record->attached = false;
+    // Another thread may be mid-call in this plugin: its environment goes once that
+    // call is over, which after_unlock() waits for when this thread lets go of mutex_.
+    std::shared_ptr<PluginEnvironment> environment = std::move(record->environment);
+    retired_.emplace_back(std::this_thread::get_id(), [wait, environment]() mutable {
+      if (wait)
+        wait();
+      environment.reset();
+    });
   }
   advance(*record, PluginState::kFailed, reason);
-  // The environment stays until the next load: a queued call may still hold it.
 }
 
 void Host::handle_warning(const std::string& id, const std::string& hook,
@@ -593,7 +734,8 @@ void Host::handle_warning(const std::string& id, const std::string& hook,
   WarningLog* log = nullptr;
   {
     std::lock_guard lock(mutex_);
-    if (const Record* record = find(id)) log = record->warnings.get();
+    if (const Record* record = find(id))
+      log = record->warnings.get();
   }
   // Records are never erased while the host lives, so the log outlives this call.
   if (log != nullptr && log->add(hook, message)) {
@@ -612,11 +754,16 @@ Result<Json> Host::emit(const HostCall& call, const std::string& event, Json pay
       options_.log_sink(record.plugin_id, "warn", message);
     }
   }
+  std::vector<std::function<void(const EmitRecord&)>> observers;
   {
     std::lock_guard lock(observers_mutex_);
-    for (auto& observer : emit_observers_) observer(record);
+    observers = emit_observers_;
   }
-  if (record.dropped) return Json(false);
+  // Called unlocked, so an observer may call back into the host.
+  for (auto& observer : observers)
+    observer(record);
+  if (record.dropped)
+    return Json(false);
   dispatcher_->notify(event, std::move(payload), record.depth);
   return Json(true);
 }
@@ -644,18 +791,22 @@ PluginStatus Host::status_of(const Record& record) const {
 std::optional<PluginStatus> Host::status(const std::string& id) const {
   std::lock_guard lock(mutex_);
   const Record* record = find(id);
-  if (record == nullptr) return std::nullopt;
+  if (record == nullptr)
+    return std::nullopt;
   return status_of(*record);
 }
 
 std::vector<PluginStatus> Host::statuses() const {
   std::lock_guard lock(mutex_);
   std::vector<PluginStatus> list;
-  for (const auto& [id, record] : records_) list.push_back(status_of(*record));
+  for (const auto& [id, record] : records_)
+    list.push_back(status_of(*record));
   return list;
 }
 
-std::vector<std::shared_ptr<const EventSpec>> Host::events() const { return catalogue_->all(); }
+std::vector<std::shared_ptr<const EventSpec>> Host::events() const {
+  return catalogue_->all();
+}
 
 std::map<std::string, std::vector<PluginMetadata>> Host::plugins_by_group() const {
   std::lock_guard lock(mutex_);
@@ -699,6 +850,8 @@ Result<Json> Host::request(std::string_view plugin_id, std::string_view event,
   return dispatcher_->request(plugin_id, event, payload);
 }
 
-void Host::wait_idle() { dispatcher_->wait_idle(); }
+void Host::wait_idle() {
+  dispatcher_->wait_idle();
+}
 
 }  // namespace outlet

@@ -9,47 +9,55 @@ namespace outlet {
 namespace {
 
 constexpr size_t kMaxKeyBytes = 1024;
-constexpr size_t kMaxLogBytes = 16 * 1024;
+constexpr size_t kMaxLogBytes = size_t{16} * 1024;
 constexpr size_t kMaxListLimit = 1000;
-constexpr int64_t kMaxCacheTtlSeconds = 7 * 24 * 3600;
+constexpr int64_t kMaxCacheTtlSeconds = int64_t{7} * 24 * 3600;
 
 HostFunctionSpec log_function(LogLevel level) {
   std::string name = "log." + std::string(log_level_name(level));
   return {name, "log", "Writes a line to the host log, tagged with the plugin id.",
           [name, level](const HostCall& call, const Json& args) -> Result<Json> {
             HostArgs a(name, args);
-            if (Status s = a.expect_count(1, 1); !s.ok()) return s.error();
-            std::string message =
-                a.at(0).is_string() ? a.at(0).get<std::string>() : a.at(0).dump();
+            if (Status s = a.expect_count(1, 1, {"message"}); !s.ok())
+              return s.error();
+            std::string message = a.at(0).is_string() ? a.at(0).get<std::string>() : a.at(0).dump();
             if (message.size() > kMaxLogBytes) {
               message.resize(kMaxLogBytes);
               message += "… (truncated)";
             }
-            if (call.services.log) call.services.log(call.services.plugin_id, level, message);
+            if (call.services.log)
+              call.services.log(call.services.plugin_id, level, message);
             return Json();
           }};
 }
 
-Result<std::string> key_arg(const HostArgs& a) { return a.string_at(0, "key", kMaxKeyBytes); }
+Result<std::string> key_arg(const HostArgs& a) {
+  return a.string_at(0, "key", kMaxKeyBytes);
+}
 
 std::vector<HostFunctionSpec> kv_functions() {
   return {
       {"kv.get", "storage.kv", "Reads a key from the plugin's own namespace (null if absent).",
        [](const HostCall& call, const Json& args) -> Result<Json> {
          HostArgs a("kv.get", args);
-         if (Status s = a.expect_count(1, 1); !s.ok()) return s.error();
+         if (Status s = a.expect_count(1, 1, {"key"}); !s.ok())
+           return s.error();
          auto key = key_arg(a);
-         if (!key.ok()) return key.error();
+         if (!key.ok())
+           return key.error();
          auto value = call.services.kv->get(call.services.kv_namespace, *key);
-         if (!value.ok()) return value.error();
+         if (!value.ok())
+           return value.error();
          return value->value_or(Json());
        }},
       {"kv.set", "storage.kv", "Stores a JSON value under a key in the plugin's namespace.",
        [](const HostCall& call, const Json& args) -> Result<Json> {
          HostArgs a("kv.set", args);
-         if (Status s = a.expect_count(2, 2); !s.ok()) return s.error();
+         if (Status s = a.expect_count(2, 2, {"key", "value"}); !s.ok())
+           return s.error();
          auto key = key_arg(a);
-         if (!key.ok()) return key.error();
+         if (!key.ok())
+           return key.error();
          if (Status s = call.services.kv->set(call.services.kv_namespace, *key, a.at(1)); !s.ok()) {
            return s.error();
          }
@@ -58,21 +66,26 @@ std::vector<HostFunctionSpec> kv_functions() {
       {"kv.delete", "storage.kv", "Deletes a key; returns whether it existed.",
        [](const HostCall& call, const Json& args) -> Result<Json> {
          HostArgs a("kv.delete", args);
-         if (Status s = a.expect_count(1, 1); !s.ok()) return s.error();
+         if (Status s = a.expect_count(1, 1, {"key"}); !s.ok())
+           return s.error();
          auto key = key_arg(a);
-         if (!key.ok()) return key.error();
+         if (!key.ok())
+           return key.error();
          auto removed = call.services.kv->remove(call.services.kv_namespace, *key);
-         if (!removed.ok()) return removed.error();
+         if (!removed.ok())
+           return removed.error();
          return Json(*removed);
        }},
       {"kv.list", "storage.kv", "Lists keys starting with a prefix (at most 1000).",
        [](const HostCall& call, const Json& args) -> Result<Json> {
          HostArgs a("kv.list", args);
-         if (Status s = a.expect_count(0, 2); !s.ok()) return s.error();
+         if (Status s = a.expect_count(0, 2); !s.ok())
+           return s.error();
          std::string prefix;
          if (a.has(0) && !a.at(0).is_null()) {
            auto p = a.string_at(0, "prefix", kMaxKeyBytes);
-           if (!p.ok()) return p.error();
+           if (!p.ok())
+             return p.error();
            prefix = *p;
          }
          size_t limit = kMaxListLimit;
@@ -84,9 +97,11 @@ std::vector<HostFunctionSpec> kv_functions() {
            limit = a.at(1).get<size_t>();
          }
          auto entries = call.services.kv->list(call.services.kv_namespace, prefix, limit);
-         if (!entries.ok()) return entries.error();
+         if (!entries.ok())
+           return entries.error();
          Json keys = Json::array();
-         for (const KvEntry& entry : *entries) keys.push_back(entry.key);
+         for (const KvEntry& entry : *entries)
+           keys.push_back(entry.key);
          return keys;
        }},
   };
@@ -97,17 +112,22 @@ std::vector<HostFunctionSpec> cache_functions() {
       {"cache.get", "cache", "Reads a cached value (null if absent or expired).",
        [](const HostCall& call, const Json& args) -> Result<Json> {
          HostArgs a("cache.get", args);
-         if (Status s = a.expect_count(1, 1); !s.ok()) return s.error();
+         if (Status s = a.expect_count(1, 1, {"key"}); !s.ok())
+           return s.error();
          auto key = key_arg(a);
-         if (!key.ok()) return key.error();
+         if (!key.ok())
+           return key.error();
          return call.services.cache->get(*key).value_or(Json());
        }},
       {"cache.set", "cache", "Caches a value for ttlSeconds (default 60).",
        [](const HostCall& call, const Json& args) -> Result<Json> {
          HostArgs a("cache.set", args);
-         if (Status s = a.expect_count(2, 3); !s.ok()) return s.error();
+         if (Status s = a.expect_count(2, 3, {"key", "value", "ttlSeconds"}); !s.ok()) {
+           return s.error();
+         }
          auto key = key_arg(a);
-         if (!key.ok()) return key.error();
+         if (!key.ok())
+           return key.error();
          int64_t ttl = 60;
          if (a.has(2) && !a.at(2).is_null()) {
            if (!a.at(2).is_number() || a.at(2).get<double>() <= 0 ||
@@ -127,9 +147,11 @@ std::vector<HostFunctionSpec> cache_functions() {
       {"cache.delete", "cache", "Removes a cached value; returns whether it existed.",
        [](const HostCall& call, const Json& args) -> Result<Json> {
          HostArgs a("cache.delete", args);
-         if (Status s = a.expect_count(1, 1); !s.ok()) return s.error();
+         if (Status s = a.expect_count(1, 1, {"key"}); !s.ok())
+           return s.error();
          auto key = key_arg(a);
-         if (!key.ok()) return key.error();
+         if (!key.ok())
+           return key.error();
          return Json(call.services.cache->remove(*key));
        }},
   };
@@ -140,9 +162,9 @@ std::vector<HostFunctionSpec> cache_functions() {
 Status check_emit(const HostCall& call, const std::string& event, const Json& payload) {
   const PluginEventSpec* spec = call.manifest.find_event(event);
   if (spec == nullptr) {
-    return Error(ErrorCode::kPermissionDenied,
-                 "events.emit: event \"" + event + "\" is not declared in the events[] of \"" +
-                     std::string(call.plugin_id) + "\"");
+    return Error(ErrorCode::kPermissionDenied, "events.emit: event \"" + event +
+                                                   "\" is not declared in the events[] of \"" +
+                                                   std::string(call.plugin_id) + "\"");
   }
   if (spec->direction != EventDirection::kServerRelay) {
     return Error(ErrorCode::kPermissionDenied,
@@ -151,22 +173,20 @@ Status check_emit(const HostCall& call, const std::string& event, const Json& pa
   }
   size_t bytes = payload.dump().size();
   if (bytes > spec->max_payload_bytes) {
-    return Error(ErrorCode::kResourceExhausted,
-                 "events.emit: payload of \"" + event + "\" is " + std::to_string(bytes) +
-                     " bytes, over its maxPayloadBytes of " +
-                     std::to_string(spec->max_payload_bytes));
+    return Error(ErrorCode::kResourceExhausted, "events.emit: payload of \"" + event + "\" is " +
+                                                    std::to_string(bytes) +
+                                                    " bytes, over its maxPayloadBytes of " +
+                                                    std::to_string(spec->max_payload_bytes));
   }
   if (spec->schema) {
     std::vector<SchemaIssue> issues = spec->schema->validate(payload);
     if (!issues.empty()) {
-      std::vector<ErrorDetail> details;
-      for (SchemaIssue& issue : issues) {
-        details.push_back({issue.path.empty() ? "payload" : "payload." + issue.path, issue.rule});
-      }
-      return Error(ErrorCode::kInvalidArgument,
-                   "events.emit: payload of \"" + event + "\" does not match its schema: " +
-                       (details[0].path + ": " + details[0].rule),
-                   std::move(details));
+      std::vector<ErrorDetail> details = to_error_details(issues, "payload");
+      // Built before `details` is moved: argument evaluation order is unspecified.
+      std::string message = "events.emit: payload of \"" + event +
+                            "\" does not match its schema: " + details[0].path + ": " +
+                            details[0].rule;
+      return Error(ErrorCode::kInvalidArgument, std::move(message), std::move(details));
     }
   }
   return {};
@@ -177,10 +197,13 @@ HostFunctionSpec emit_function() {
           "Emits one of the plugin's declared events; it re-enters dispatch as a notification.",
           [](const HostCall& call, const Json& args) -> Result<Json> {
             HostArgs a("events.emit", args);
-            if (Status s = a.expect_count(1, 2); !s.ok()) return s.error();
+            if (Status s = a.expect_count(1, 2, {"event", "payload"}); !s.ok())
+              return s.error();
             auto event = a.string_at(0, "event", 128);
-            if (!event.ok()) return event.error();
-            if (Status s = check_emit(call, *event, a.at(1)); !s.ok()) return s.error();
+            if (!event.ok())
+              return event.error();
+            if (Status s = check_emit(call, *event, a.at(1)); !s.ok())
+              return s.error();
             return call.services.emit(call, *event, a.at(1));
           }};
 }
@@ -191,11 +214,14 @@ std::vector<HostFunctionSpec> config_and_secret_functions() {
        "Reads the plugin's config (validated, defaults applied), or one key of it.",
        [](const HostCall& call, const Json& args) -> Result<Json> {
          HostArgs a("config.get", args);
-         if (Status s = a.expect_count(0, 1); !s.ok()) return s.error();
+         if (Status s = a.expect_count(0, 1); !s.ok())
+           return s.error();
          Json config = call.services.config();
-         if (!a.has(0) || a.at(0).is_null()) return config;
+         if (!a.has(0) || a.at(0).is_null())
+           return config;
          auto key = a.string_at(0, "key", kMaxKeyBytes);
-         if (!key.ok()) return key.error();
+         if (!key.ok())
+           return key.error();
          auto it = config.find(*key);
          return it == config.end() ? Json() : *it;
        }},
@@ -203,9 +229,11 @@ std::vector<HostFunctionSpec> config_and_secret_functions() {
        "Reads an operator-supplied secret (null if unset). Secrets are never logged.",
        [](const HostCall& call, const Json& args) -> Result<Json> {
          HostArgs a("secrets.get", args);
-         if (Status s = a.expect_count(1, 1); !s.ok()) return s.error();
+         if (Status s = a.expect_count(1, 1, {"name"}); !s.ok())
+           return s.error();
          auto name = a.string_at(0, "name", 256);
-         if (!name.ok()) return name.error();
+         if (!name.ok())
+           return name.error();
          auto secret = call.services.secret(*name);
          return secret ? Json(*secret) : Json();
        }},
@@ -219,10 +247,13 @@ std::vector<HostFunctionSpec> core_host_functions() {
   for (LogLevel level : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
     functions.push_back(log_function(level));
   }
-  for (auto& f : kv_functions()) functions.push_back(std::move(f));
-  for (auto& f : cache_functions()) functions.push_back(std::move(f));
+  for (auto& f : kv_functions())
+    functions.push_back(std::move(f));
+  for (auto& f : cache_functions())
+    functions.push_back(std::move(f));
   functions.push_back(emit_function());
-  for (auto& f : config_and_secret_functions()) functions.push_back(std::move(f));
+  for (auto& f : config_and_secret_functions())
+    functions.push_back(std::move(f));
   return functions;
 }
 

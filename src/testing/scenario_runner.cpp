@@ -8,6 +8,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "core/json_text.h"
 #include "core/suggest.h"
 #include "hostapi/args.h"
 #include "hostapi/host_glob.h"
@@ -25,7 +26,8 @@ std::string shorten(const Json& value) {
 }
 
 bool is_regex_literal(const Json& expected) {
-  if (!expected.is_string()) return false;
+  if (!expected.is_string())
+    return false;
   const std::string& text = expected.get_ref<const std::string&>();
   return text.size() >= 2 && text.front() == '/' && text.back() == '/';
 }
@@ -41,9 +43,11 @@ class CannedHttp {
             "Fetches a URL on network.allowedHosts: returns {status, headers, body}.",
             [this](const HostCall& call, const Json& args) -> Result<Json> {
               HostArgs a("http.fetch", args);
-              if (Status s = a.expect_count(1, 2); !s.ok()) return s.error();
+              if (Status s = a.expect_count(1, 2); !s.ok())
+                return s.error();
               auto url = a.string_at(0, "url", 8192);
-              if (!url.ok()) return url.error();
+              if (!url.ok())
+                return url.error();
               const Json& options = a.at(1).is_object() ? a.at(1) : Json::object();
               std::string method = options.value("method", "GET");
               std::string scheme, host;
@@ -56,21 +60,26 @@ class CannedHttp {
                              "http.fetch: host \"" + host + "\" is not in network.allowedHosts");
               }
               Json request = {{"method", method}, {"url", *url}};
-              if (options.contains("headers")) request["headers"] = options["headers"];
-              if (options.contains("body")) request["body"] = options["body"];
+              if (options.contains("headers"))
+                request["headers"] = options["headers"];
+              if (options.contains("body"))
+                request["body"] = options["body"];
               {
                 std::lock_guard lock(mutex_);
                 requests_.push_back(request);
               }
               for (const Json& canned : responses_) {
-                if (!match_expected(canned.value("url", Json("")), Json(*url), "").empty()) continue;
-                if (canned.value("method", "GET") != method) continue;
+                if (!match_expected(canned.value("url", Json("")), Json(*url), "").empty())
+                  continue;
+                if (canned.value("method", "GET") != method)
+                  continue;
                 return Json{{"status", canned.value("status", 200)},
                             {"headers", canned.value("headers", Json::object())},
                             {"body", canned.value("body", Json(""))}};
               }
-              return Error(ErrorCode::kNotFound, "http.fetch: the scenario has no canned response for " +
-                                                     method + " " + *url + " (add one to given.httpResponses)");
+              return Error(ErrorCode::kNotFound,
+                           "http.fetch: the scenario has no canned response for " + method + " " +
+                               *url + " (add one to given.httpResponses)");
             }};
   }
 
@@ -101,17 +110,21 @@ Result<std::unique_ptr<ScenarioContext>> set_up(const std::string& plugin_dir, c
   HostOptions host_options;
   host_options.log_sink = [](const std::string&, std::string_view, const std::string&) {};
   auto host = Host::create(host_options);
-  if (!host.ok()) return host.error();
+  if (!host.ok())
+    return host.error();
   context->host = std::move(host).value();
   Host& h = *context->host;
   if (options.make_domain) {
     context->domain = options.make_domain();
-    if (Status s = context->domain->declare(h); !s.ok()) return s.error();
+    if (Status s = context->domain->declare(h); !s.ok())
+      return s.error();
   }
   context->http = std::make_unique<CannedHttp>(given.value("httpResponses", Json::array()));
-  if (Status s = h.declare_host_function(context->http->function()); !s.ok()) return s.error();
+  if (Status s = h.declare_host_function(context->http->function()); !s.ok())
+    return s.error();
   if (options.prepare_host) {
-    if (Status s = options.prepare_host(h); !s.ok()) return s.error();
+    if (Status s = options.prepare_host(h); !s.ok())
+      return s.error();
   }
   h.on_emit([ctx = context.get()](const EmitRecord& record) {
     std::lock_guard lock(ctx->emits_mutex);
@@ -119,26 +132,33 @@ Result<std::unique_ptr<ScenarioContext>> set_up(const std::string& plugin_dir, c
   });
 
   auto plugin = read_plugin_folder(plugin_dir, h.vocabulary());
-  if (!plugin.ok()) return plugin.error();
+  if (!plugin.ok())
+    return plugin.error();
   context->plugin_id = plugin->parsed.manifest.id;
-  if (Status s = h.add_plugin(*plugin); !s.ok()) return s.error();
+  if (Status s = h.add_plugin(*plugin); !s.ok())
+    return s.error();
   const std::string& id = context->plugin_id;
   const Json kv = given.value("kv", Json::object());
   for (const auto& [key, value] : kv.items()) {
-    if (Status s = h.kv().set(h.kv_namespace(id), key, value); !s.ok()) return s.error();
+    if (Status s = h.kv().set(h.kv_namespace(id), key, value); !s.ok())
+      return s.error();
   }
   if (given.contains("config")) {
-    if (Status s = h.set_config(id, given["config"]); !s.ok()) return s.error();
+    if (Status s = h.set_config(id, given["config"]); !s.ok())
+      return s.error();
   }
   const Json secrets = given.value("secrets", Json::object());
   for (const auto& [name, value] : secrets.items()) {
     if (!value.is_string()) {
       return Error(ErrorCode::kInvalidArgument, "given.secrets." + name + " must be a string");
     }
-    if (Status s = h.set_secret(id, name, value.get<std::string>()); !s.ok()) return s.error();
+    if (Status s = h.set_secret(id, name, value.get<std::string>()); !s.ok())
+      return s.error();
   }
-  if (Status s = h.approve(id); !s.ok()) return s.error();
-  if (Status s = h.enable(id); !s.ok()) return s.error();
+  if (Status s = h.approve(id); !s.ok())
+    return s.error();
+  if (Status s = h.enable(id); !s.ok())
+    return s.error();
   auto status = h.status(id);
   if (!status || status->state != PluginState::kLoaded) {
     return Error(ErrorCode::kFailedPrecondition,
@@ -150,9 +170,11 @@ Result<std::unique_ptr<ScenarioContext>> set_up(const std::string& plugin_dir, c
 }
 
 std::string filter_action_of(const FilterOutcome& outcome) {
-  if (outcome.dropped) return "drop";
+  if (outcome.dropped)
+    return "drop";
   for (const FilterStep& step : outcome.steps) {
-    if (step.action == FilterAction::kModify) return "modify";
+    if (step.action == FilterAction::kModify)
+      return "modify";
   }
   return "pass";
 }
@@ -162,24 +184,29 @@ void check_step(ScenarioContext& context, const Json& step, size_t index,
   Host& host = *context.host;
   std::string where = "events[" + std::to_string(index) + "]";
   auto fail = [&](const std::string& message) { failures.push_back(where + ": " + message); };
-  if (!step.is_object()) return fail("a step must be an object");
+  if (!step.is_object())
+    return fail("a step must be an object");
   const Json& payload = step.value("payload", Json::object());
   const Json* expect = step.contains("expect") ? &step["expect"] : nullptr;
 
   if (step.contains("event")) {
-    if (!step["event"].is_string()) return fail("\"event\" must be an event name");
+    if (!step["event"].is_string())
+      return fail("\"event\" must be an event name");
     host.notify(step["event"].get<std::string>(), payload);
     host.wait_idle();
     return;
   }
   if (step.contains("filter")) {
-    if (!step["filter"].is_string()) return fail("\"filter\" must be an event name");
+    if (!step["filter"].is_string())
+      return fail("\"filter\" must be an event name");
     FilterOutcome outcome = host.filter(step["filter"].get<std::string>(), payload);
     host.wait_idle();
     for (const FilterStep& s : outcome.steps) {
-      if (s.action == FilterAction::kFailed) fail("plugin " + s.plugin_id + " failed: " + s.detail);
+      if (s.action == FilterAction::kFailed)
+        fail("plugin " + s.plugin_id + " failed: " + s.detail);
     }
-    if (expect == nullptr) return;
+    if (expect == nullptr)
+      return;
     std::string action = filter_action_of(outcome);
     if (expect->contains("action") && (*expect)["action"] != action) {
       fail("expected action " + (*expect)["action"].dump() + ", got \"" + action + "\"" +
@@ -187,33 +214,40 @@ void check_step(ScenarioContext& context, const Json& step, size_t index,
     }
     if (expect->contains("payload")) {
       std::string diff = match_expected((*expect)["payload"], outcome.payload, "payload");
-      if (!diff.empty()) fail(diff);
+      if (!diff.empty())
+        fail(diff);
     }
     if (expect->contains("reason")) {
       std::string diff = match_expected((*expect)["reason"], Json(outcome.reason), "reason");
-      if (!diff.empty()) fail(diff);
+      if (!diff.empty())
+        fail(diff);
     }
     return;
   }
   for (const char* kind : {"collect", "dispatch", "request"}) {
-    if (!step.contains(kind)) continue;
-    if (!step[kind].is_string()) return fail(std::string("\"") + kind + "\" must be an event name");
+    if (!step.contains(kind))
+      continue;
+    if (!step[kind].is_string())
+      return fail(std::string("\"") + kind + "\" must be an event name");
     std::string event = step[kind].get<std::string>();
     Json actual;
     if (std::string(kind) == "collect") {
       actual = Json::array();
-      for (const Contribution& c : host.collect(event, payload)) actual.push_back(c.value);
+      for (const Contribution& c : host.collect(event, payload))
+        actual.push_back(c.value);
     } else if (std::string(kind) == "dispatch") {
       actual = host.dispatch(event, payload).merged;
     } else {
       auto answer = host.request(context.plugin_id, event, payload);
-      if (!answer.ok()) return fail("request failed: " + answer.error().message());
+      if (!answer.ok())
+        return fail("request failed: " + answer.error().message());
       actual = *answer;
     }
     host.wait_idle();
     if (expect != nullptr) {
       std::string diff = match_expected(*expect, actual, "result");
-      if (!diff.empty()) fail(diff);
+      if (!diff.empty())
+        fail(diff);
     }
     return;
   }
@@ -227,7 +261,8 @@ void check_final(ScenarioContext& context, const Json& expect, std::vector<std::
   Host& host = *context.host;
   std::vector<std::string> known = {"kv", "emits", "httpRequests"};
   if (context.domain) {
-    for (const std::string& name : context.domain->recording_names()) known.push_back(name);
+    for (const std::string& name : context.domain->recording_names())
+      known.push_back(name);
   }
   for (const auto& [name, expected] : expect.items()) {
     Json actual;
@@ -235,7 +270,8 @@ void check_final(ScenarioContext& context, const Json& expect, std::vector<std::
       actual = Json::object();
       auto entries = host.kv().list(host.kv_namespace(context.plugin_id), "", 0);
       if (entries.ok()) {
-        for (const KvEntry& entry : *entries) actual[entry.key] = entry.value;
+        for (const KvEntry& entry : *entries)
+          actual[entry.key] = entry.value;
       }
     } else if (name == "emits") {
       std::lock_guard lock(context.emits_mutex);
@@ -250,7 +286,8 @@ void check_final(ScenarioContext& context, const Json& expect, std::vector<std::
       continue;
     }
     std::string diff = match_expected(expected, actual, "expect." + name);
-    if (!diff.empty()) failures.push_back(diff);
+    if (!diff.empty())
+      failures.push_back(diff);
   }
 }
 
@@ -261,21 +298,20 @@ ScenarioResult run_one(const std::string& plugin_dir, const std::string& file, c
   auto start = std::chrono::steady_clock::now();
   auto finish = [&]() {
     result.passed = result.failures.empty();
-    result.duration_ms = std::chrono::duration<double, std::milli>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+    result.duration_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return result;
   };
   if (!scenario.is_object()) {
     result.name = "[" + std::to_string(index) + "]";
-    result.failures.push_back("a scenario must be an object");
+    result.failures.emplace_back("a scenario must be an object");
     return finish();
   }
   result.name = scenario.value("name", Json("[" + std::to_string(index) + "]")).is_string()
                     ? scenario.value("name", "[" + std::to_string(index) + "]")
                     : "[" + std::to_string(index) + "]";
-  static const std::vector<std::string> kFields = {"name", "given", "events", "expect",
-                                                   "expectError", "description"};
+  static const std::vector<std::string> kFields = {"name",   "given",       "events",
+                                                   "expect", "expectError", "description"};
   for (const auto& [key, value] : scenario.items()) {
     if (std::find(kFields.begin(), kFields.end(), key) == kFields.end()) {
       result.failures.push_back("unknown field \"" + key + "\"" + did_you_mean(key, kFields));
@@ -288,17 +324,19 @@ ScenarioResult run_one(const std::string& plugin_dir, const std::string& file, c
       result.failures.push_back("unknown field \"given." + key + "\"" + did_you_mean(key, kGiven));
     }
   }
-  if (!result.failures.empty()) return finish();
+  if (!result.failures.empty())
+    return finish();
 
   auto context = set_up(plugin_dir, given, options);
   if (scenario.contains("expectError")) {
     if (context.ok()) {
-      result.failures.push_back("expected set-up to fail with " +
-                                scenario["expectError"].dump() + ", but it succeeded");
+      result.failures.push_back("expected set-up to fail with " + scenario["expectError"].dump() +
+                                ", but it succeeded");
     } else {
       std::string diff =
           match_expected(scenario["expectError"], Json(context.error().to_string()), "error");
-      if (!diff.empty()) result.failures.push_back(diff);
+      if (!diff.empty())
+        result.failures.push_back(diff);
     }
     return finish();
   }
@@ -308,12 +346,14 @@ ScenarioResult run_one(const std::string& plugin_dir, const std::string& file, c
   }
   const Json& steps = scenario.value("events", Json::array());
   if (!steps.is_array()) {
-    result.failures.push_back("\"events\" must be an array of steps");
+    result.failures.emplace_back("\"events\" must be an array of steps");
     return finish();
   }
-  for (size_t i = 0; i < steps.size(); ++i) check_step(**context, steps[i], i, result.failures);
+  for (size_t i = 0; i < steps.size(); ++i)
+    check_step(**context, steps[i], i, result.failures);
   (*context)->host->wait_idle();
-  if (scenario.contains("expect")) check_final(**context, scenario["expect"], result.failures);
+  if (scenario.contains("expect"))
+    check_final(**context, scenario["expect"], result.failures);
   return finish();
 }
 
@@ -346,36 +386,45 @@ std::string match_expected(const Json& expected, const Json& actual, const std::
   if (is_regex_literal(expected)) {
     const std::string& text = expected.get_ref<const std::string&>();
     RE2 pattern(text.substr(1, text.size() - 2), RE2::Quiet);
-    if (!pattern.ok()) return path + ": expected pattern " + text + " is not a valid RE2 regex";
-    if (!actual.is_string()) return path + ": expected a string matching " + text + ", got " + shorten(actual);
+    if (!pattern.ok())
+      return path + ": expected pattern " + text + " is not a valid RE2 regex";
+    if (!actual.is_string())
+      return path + ": expected a string matching " + text + ", got " + shorten(actual);
     if (!RE2::PartialMatch(actual.get_ref<const std::string&>(), pattern)) {
       return path + ": expected a match for " + text + ", got " + shorten(actual);
     }
     return "";
   }
   if (expected.is_object()) {
-    if (!actual.is_object()) return path + ": expected an object, got " + shorten(actual);
+    if (!actual.is_object())
+      return path + ": expected an object, got " + shorten(actual);
     for (const auto& [key, value] : expected.items()) {
       auto it = actual.find(key);
-      if (it == actual.end()) return path + "." + key + ": missing (expected " + shorten(value) + ")";
+      if (it == actual.end())
+        return path + "." + key + ": missing (expected " + shorten(value) + ")";
       std::string diff = match_expected(value, *it, path + "." + key);
-      if (!diff.empty()) return diff;
+      if (!diff.empty())
+        return diff;
     }
     return "";
   }
   if (expected.is_array()) {
-    if (!actual.is_array()) return path + ": expected a list, got " + shorten(actual);
+    if (!actual.is_array())
+      return path + ": expected a list, got " + shorten(actual);
     if (expected.size() != actual.size()) {
       return path + ": expected " + std::to_string(expected.size()) + " item(s) " +
              shorten(expected) + ", got " + std::to_string(actual.size()) + " " + shorten(actual);
     }
     for (size_t i = 0; i < expected.size(); ++i) {
-      std::string diff = match_expected(expected[i], actual[i], path + "[" + std::to_string(i) + "]");
-      if (!diff.empty()) return diff;
+      std::string diff =
+          match_expected(expected[i], actual[i], path + "[" + std::to_string(i) + "]");
+      if (!diff.empty())
+        return diff;
     }
     return "";
   }
-  if (expected != actual) return path + ": expected " + shorten(expected) + ", got " + shorten(actual);
+  if (expected != actual)
+    return path + ": expected " + shorten(expected) + ", got " + shorten(actual);
   return "";
 }
 
@@ -384,7 +433,9 @@ size_t TestReport::passed() const {
       std::count_if(scenarios.begin(), scenarios.end(), [](const auto& s) { return s.passed; }));
 }
 
-size_t TestReport::failed() const { return scenarios.size() - passed() + errors.size(); }
+size_t TestReport::failed() const {
+  return scenarios.size() - passed() + errors.size();
+}
 
 std::vector<ScenarioResult> run_scenarios(const std::string& plugin_dir, const std::string& file,
                                           const Json& scenarios, const ScenarioOptions& options,
@@ -416,12 +467,14 @@ Result<TestReport> run_plugin_tests(const std::string& plugin_dir, const Scenari
   auto manifest = read_file_capped((fs::path(plugin_dir) / "plugin.json").string(), 1 << 20);
   if (manifest.ok()) {
     Json document = Json::parse(*manifest, nullptr, false);
-    if (document.is_object()) report.plugin_id = document.value("id", "");
+    if (document.is_object())
+      report.plugin_id = document.value("id", "");
   }
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(tests, ec)) {
     std::string name = entry.path().filename().string();
-    if (name.size() > 10 && name.ends_with(".test.json")) files.push_back(entry.path());
+    if (name.size() > 10 && name.ends_with(".test.json"))
+      files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
   if (files.empty()) {
@@ -434,18 +487,14 @@ Result<TestReport> run_plugin_tests(const std::string& plugin_dir, const Scenari
       report.errors.push_back(relative + ": " + text.error().message());
       continue;
     }
-    Json scenarios = Json::parse(*text, nullptr, false);
-    if (scenarios.is_discarded()) {
-      std::string where;
-      try {
-        (void)Json::parse(*text);
-      } catch (const Json::parse_error& e) {
-        where = e.what();
-      }
-      report.errors.push_back(relative + ": not valid JSON: " + where);
+    auto scenarios = parse_json_text(*text, relative);
+    if (!scenarios.ok()) {
+      report.errors.push_back(relative +
+                              ": not valid JSON: " + scenarios.error().details()[0].rule);
       continue;
     }
-    for (ScenarioResult& r : run_scenarios(plugin_dir, relative, scenarios, options, report.errors)) {
+    for (ScenarioResult& r :
+         run_scenarios(plugin_dir, relative, *scenarios, options, report.errors)) {
       report.scenarios.push_back(std::move(r));
     }
   }
@@ -458,12 +507,14 @@ std::string format_report_human(const std::vector<TestReport>& reports) {
   for (const TestReport& report : reports) {
     out << (report.plugin_id.empty() ? report.plugin_dir : report.plugin_id) << " ("
         << report.plugin_dir << ")\n";
-    for (const std::string& error : report.errors) out << "  ✗ " << error << "\n";
+    for (const std::string& error : report.errors)
+      out << "  ✗ " << error << "\n";
     for (const ScenarioResult& s : report.scenarios) {
       char duration[32];
       std::snprintf(duration, sizeof duration, "%.1f", s.duration_ms);
       out << "  " << (s.passed ? "✓ " : "✗ ") << s.name << " (" << duration << " ms)\n";
-      for (const std::string& failure : s.failures) out << "      " << failure << "\n";
+      for (const std::string& failure : s.failures)
+        out << "      " << failure << "\n";
     }
     passed += report.passed();
     failed += report.failed();
@@ -513,7 +564,8 @@ std::string format_report_junit(const std::vector<TestReport>& reports) {
           << xml_escape(s.name) << "\" time=\"" << s.duration_ms / 1000.0 << "\">";
       if (!s.passed) {
         std::string message;
-        for (const std::string& f : s.failures) message += (message.empty() ? "" : "\n") + f;
+        for (const std::string& f : s.failures)
+          message += (message.empty() ? "" : "\n") + f;
         out << "<failure message=\"" << xml_escape(message) << "\"/>";
       }
       out << "</testcase>\n";

@@ -7,6 +7,7 @@
 
 #include "cli_host.h"
 #include "commands.h"
+#include "core/json_text.h"
 #include "event_pump.h"
 
 namespace outlet::cli {
@@ -40,11 +41,14 @@ int run(const RunOptions& o) {
   if (o.enable_all) {
     for (const DiscoveredPlugin& plugin : report->plugins) {
       const std::string& id = plugin.parsed.manifest.id;
-      if (Status s = host.approve(id); !s.ok()) print_error(s.error(), id + ": ");
-      if (Status s = host.enable(id); !s.ok()) print_error(s.error(), id + ": ");
+      if (Status s = host.approve(id); !s.ok())
+        print_error(s.error(), id + ": ");
+      if (Status s = host.enable(id); !s.ok())
+        print_error(s.error(), id + ": ");
     }
   }
-  if (Status s = host.start(); !s.ok()) print_error(s.error());
+  if (Status s = host.start(); !s.ok())
+    print_error(s.error());
   for (const PluginStatus& status : host.statuses()) {
     if (status.state != PluginState::kLoaded) {
       std::fprintf(stderr, "%s: %s%s\n", status.id.c_str(),
@@ -67,14 +71,17 @@ int run(const RunOptions& o) {
   size_t number = 0, bad = 0;
   while (std::getline(in, line)) {
     ++number;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    Json event = Json::parse(line, nullptr, false);
-    if (event.is_discarded()) {
-      std::fprintf(stderr, "line %zu: not valid JSON\n", number);
+    if (line.find_first_not_of(" \t\r") == std::string::npos)
+      continue;
+    auto event = parse_json_text(line, "line " + std::to_string(number));
+    if (!event.ok()) {
+      std::fprintf(stderr, "line %zu: not valid JSON: %s\n", number,
+                   event.error().details()[0].rule.c_str());
       ++bad;
       continue;
     }
-    if (!pump.process(event, number)) ++bad;
+    if (!pump.process(*event, number))
+      ++bad;
   }
   host.wait_idle();
   return bad == 0 ? 0 : 1;
@@ -84,10 +91,12 @@ int run(const RunOptions& o) {
 
 void add_run_command(CLI::App& app, int& exit_code) {
   auto* command = app.add_subcommand(
-      "run", "Load a plugins directory and push events (JSON lines: {\"event\", \"payload\"}) through it");
+      "run",
+      "Load a plugins directory and push events (JSON lines: {\"event\", \"payload\"}) through it");
   auto o = std::make_shared<RunOptions>();
   command->add_option("plugins-dir", o->plugins_dir, "A plugins directory")->required();
-  command->add_option("--events", o->events, "A JSON-lines file of events, or - for stdin (default)");
+  command->add_option("--events", o->events,
+                      "A JSON-lines file of events, or - for stdin (default)");
   command->add_option("--data-dir", o->data_dir,
                       "Keep grants, enabled set, config and KV here (SQLite); default: in memory");
   command->add_flag("--enable-all", o->enable_all,

@@ -4,6 +4,7 @@
 #include "cli_host.h"
 #include "commands.h"
 #include "core/config.h"
+#include "core/json_text.h"
 #include "outlet/discovery.h"
 
 namespace outlet::cli {
@@ -36,14 +37,11 @@ int validate(const std::vector<std::string>& dirs, const std::string& config_fil
     }
     if (!config_file.empty()) {
       auto text = read_file_capped(config_file, 1 << 20);
-      Json config = text.ok() ? Json::parse(*text, nullptr, false) : Json();
-      if (!text.ok()) {
-        print_error(text.error(), dir + ": ");
+      auto config = text.ok() ? parse_json_text(*text, config_file) : Result<Json>(text.error());
+      if (!config.ok()) {
+        print_error(config.error(), dir + ": ");
         ok = false;
-      } else if (config.is_discarded()) {
-        std::fprintf(stderr, "%s: %s is not valid JSON\n", dir.c_str(), config_file.c_str());
-        ok = false;
-      } else if (auto checked = validate_config(manifest, config); !checked.ok()) {
+      } else if (auto checked = validate_config(manifest, *config); !checked.ok()) {
         print_error(checked.error(), dir + ": ");
         ok = false;
       }
@@ -63,7 +61,8 @@ int validate(const std::vector<std::string>& dirs, const std::string& config_fil
 
 void add_validate_command(CLI::App& app, int& exit_code) {
   auto* command = app.add_subcommand(
-      "validate", "Check plugin folders: manifest, kind rules, entrypoint, and optionally a config");
+      "validate",
+      "Check plugin folders: manifest, kind rules, entrypoint, and optionally a config");
   auto dirs = std::make_shared<std::vector<std::string>>();
   auto config = std::make_shared<std::string>();
   command->add_option("plugin-dir", *dirs, "Plugin folders (each with plugin.json)")->required();

@@ -7,7 +7,7 @@ namespace outlet::chat {
 namespace {
 
 constexpr size_t kMaxChatText = 4096;
-constexpr int64_t kMaxTimeoutSeconds = 14 * 24 * 3600;
+constexpr int64_t kMaxTimeoutSeconds = int64_t{14} * 24 * 3600;
 
 Json user_schema() {
   return {{"type", "object"},
@@ -57,14 +57,15 @@ std::vector<ErrorDetail> validate_automation_node(const Manifest& manifest) {
   std::vector<ErrorDetail> problems;
   for (const char* key : {"inputSchema", "outputSchema"}) {
     std::string path = std::string("kindData.") + key;
-    auto it = manifest.kind_data.is_object() ? manifest.kind_data.find(key)
-                                             : manifest.kind_data.end();
+    auto it =
+        manifest.kind_data.is_object() ? manifest.kind_data.find(key) : manifest.kind_data.end();
     if (!manifest.kind_data.is_object() || it == manifest.kind_data.end()) {
       problems.push_back({path, "an automation node needs an " + std::string(key)});
       continue;
     }
     auto compiled = JsonSchema::compile(*it);
-    if (!compiled.ok()) problems.push_back({path, compiled.error().message()});
+    if (!compiled.ok())
+      problems.push_back({path, compiled.error().message()});
   }
   return problems;
 }
@@ -101,9 +102,12 @@ std::vector<PluginKindSpec> chat_plugin_kinds() {
 std::vector<EventSpec> chat_events() {
   using K = HookKind;
   return {
-      {"chat.message.received", {K::kFilter, K::kNotify}, message_schema(),
+      {"chat.message.received",
+       {K::kFilter, K::kNotify},
+       message_schema(),
        "A chat message arrived; filters may pass, modify or drop it."},
-      {"chat.message.deleted", {K::kNotify},
+      {"chat.message.deleted",
+       {K::kNotify},
        {{"type", "object"}, {"required", {"id"}}, {"properties", {{"id", {{"type", "string"}}}}}},
        "A message was removed by a moderator or a plugin."},
       {"chat.user.joined", {K::kNotify}, user_event_schema(), "A user joined the chat."},
@@ -112,9 +116,13 @@ std::vector<EventSpec> chat_events() {
       {"stream.started", {K::kNotify}, {{"type", "object"}}, "The stream went live."},
       {"stream.stopped", {K::kNotify}, {{"type", "object"}}, "The stream went offline."},
       {"stream.title.changed", {K::kNotify}, {{"type", "object"}}, "The stream title changed."},
-      {"chat.trigger", {K::kRequest}, {{"type", "object"}},
+      {"chat.trigger",
+       {K::kRequest},
+       {{"type", "object"}},
        "A bot trigger matched; the handler returns an action (seeds/001)."},
-      {"http.request", {K::kRequest}, {{"type", "object"}},
+      {"http.request",
+       {K::kRequest},
+       {{"type", "object"}},
        "An HTTP request under /plugins/<id>/ (seeds/003)."},
   };
 }
@@ -125,28 +133,34 @@ Result<Json> ChatDomain::record(const HostCall& call, std::string function, Json
     std::lock_guard lock(mutex_);
     actions_.push_back(action);
   }
-  if (observer_) observer_(action);
+  if (observer_)
+    observer_(action);
   return Json(true);
 }
 
 Status ChatDomain::declare(Host& host) {
   for (PluginKindSpec& kind : chat_plugin_kinds()) {
-    if (Status s = host.declare_kind(std::move(kind)); !s.ok()) return s;
+    if (Status s = host.declare_kind(std::move(kind)); !s.ok())
+      return s;
   }
   for (EventSpec& event : chat_events()) {
-    if (Status s = host.declare_event(std::move(event)); !s.ok()) return s;
+    if (Status s = host.declare_event(std::move(event)); !s.ok())
+      return s;
   }
-  auto text_function = [this](std::string name, std::string capability, std::string description) {
-    return HostFunctionSpec{
-        name, std::move(capability), std::move(description),
-        [this, name](const HostCall& call, const Json& args) -> Result<Json> {
-          HostArgs a(name, args);
-          if (Status s = a.expect_count(1, 1); !s.ok()) return s.error();
-          auto text = a.string_at(0, "text", kMaxChatText);
-          if (!text.ok()) return text.error();
-          if (text->empty()) return a.invalid(0, "text", "must not be empty");
-          return record(call, name, *text);
-        }};
+  auto text_function = [this](const std::string& name, std::string capability,
+                              std::string description) {
+    return HostFunctionSpec{name, std::move(capability), std::move(description),
+                            [this, name](const HostCall& call, const Json& args) -> Result<Json> {
+                              HostArgs a(name, args);
+                              if (Status s = a.expect_count(1, 1); !s.ok())
+                                return s.error();
+                              auto text = a.string_at(0, "text", kMaxChatText);
+                              if (!text.ok())
+                                return text.error();
+                              if (text->empty())
+                                return a.invalid(0, "text", "must not be empty");
+                              return record(call, name, *text);
+                            }};
   };
   std::vector<HostFunctionSpec> functions = {
       text_function("chat.send", "chat.send", "Posts a chat message as the plugin's bot user."),
@@ -156,10 +170,14 @@ Status ChatDomain::declare(Host& host) {
        "Moderates: {action: delete|timeout|ban, messageId?, userId?, durationSeconds?, reason?}.",
        [this](const HostCall& call, const Json& args) -> Result<Json> {
          HostArgs a("chat.moderate", args);
-         if (Status s = a.expect_count(1, 1); !s.ok()) return s.error();
+         if (Status s = a.expect_count(1, 1); !s.ok())
+           return s.error();
          const Json& request = a.at(0);
-         if (!request.is_object()) return a.invalid(0, "request", "must be an object");
-         std::string action = request.value("action", "");
+         if (!request.is_object())
+           return a.invalid(0, "request", "must be an object");
+         // value("action", "") throws on a non-string; a plugin may send anything.
+         const Json& action_value = request.value("action", Json());
+         std::string action = action_value.is_string() ? action_value.get<std::string>() : "";
          auto missing = [&](const char* field) {
            return a.invalid(0, "request", std::string("needs \"") + field + "\" for " + action);
          };
@@ -188,7 +206,8 @@ Status ChatDomain::declare(Host& host) {
        }},
   };
   for (HostFunctionSpec& function : functions) {
-    if (Status s = host.declare_host_function(std::move(function)); !s.ok()) return s;
+    if (Status s = host.declare_host_function(std::move(function)); !s.ok())
+      return s;
   }
   return {};
 }
@@ -203,11 +222,13 @@ Json ChatDomain::recorded(const std::string& name) const {
                          : name == "systemMessages" ? "chat.system"
                          : name == "moderations"    ? "chat.moderate"
                                                     : nullptr;
-  if (function == nullptr) return nullptr;
+  if (function == nullptr)
+    return nullptr;
   Json list = Json::array();
   std::lock_guard lock(mutex_);
   for (const ChatAction& action : actions_) {
-    if (action.function == function) list.push_back(action.arguments);
+    if (action.function == function)
+      list.push_back(action.arguments);
   }
   return list;
 }
