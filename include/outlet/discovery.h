@@ -11,7 +11,7 @@
 namespace outlet {
 
 struct DiscoveredPlugin {
-  std::string root;             // the plugin folder, resolved (realpath)
+  std::string root;  // the plugin folder, resolved (realpath)
   std::string manifest_path;
   std::string entrypoint_path;  // resolved, proven inside root
   ParsedManifest parsed;

@@ -23,7 +23,7 @@ struct FilterStep {
 
 struct FilterOutcome {
   bool dropped = false;
-  Json payload;           // the payload after every modification (unchanged when dropped)
+  Json payload;            // the payload after every modification (unchanged when dropped)
   std::string dropped_by;  // plugin id
   std::string reason;      // drop reason
   std::vector<FilterStep> steps;
@@ -36,10 +36,11 @@ struct Contribution {
 };
 
 // Merge helpers for collect results (DESIGN.md "Hook kinds": concat, first-wins, last-wins, OR).
-Json merge_concat(const std::vector<Contribution>& contributions);  // arrays concatenated; single values appended
+Json merge_concat(
+    const std::vector<Contribution>& contributions);  // arrays concatenated; single values appended
 Json merge_first_wins(const std::vector<Contribution>& contributions);  // first non-null
 Json merge_last_wins(const std::vector<Contribution>& contributions);   // last non-null
-bool merge_any(const std::vector<Contribution>& contributions);          // OR of truthy values
+bool merge_any(const std::vector<Contribution>& contributions);         // OR of truthy values
 
 // seeds/004 dispatch merge: booleans OR-ed, arrays concatenated, objects merged key
 // by key with the same rules, any other value: the first plugin to set it wins.

@@ -13,10 +13,10 @@
 namespace outlet {
 
 enum class ErrorCode {
-  kInvalidArgument,   // malformed input: a manifest, payload, config, request
-  kNotFound,          // an id, event, file or key that does not exist
-  kAlreadyExists,     // a duplicate id or registration
-  kPermissionDenied,  // a host function or route the caller was not granted
+  kInvalidArgument,     // malformed input: a manifest, payload, config, request
+  kNotFound,            // an id, event, file or key that does not exist
+  kAlreadyExists,       // a duplicate id or registration
+  kPermissionDenied,    // a host function or route the caller was not granted
   kFailedPrecondition,  // the operation is not valid in the current state
   kResourceExhausted,   // a limit was hit: memory, size, queue, depth
   kDeadlineExceeded,    // a call ran past its timeout
@@ -59,8 +59,8 @@ class Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}          // NOLINT(google-explicit-constructor)
-  Result(Error error) : state_(std::move(error)) {}      // NOLINT(google-explicit-constructor)
+  Result(T value) : state_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : state_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return std::holds_alternative<T>(state_); }
   explicit operator bool() const { return ok(); }
@@ -95,7 +95,8 @@ class [[nodiscard]] Result {
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(Error error) : error_(std::move(error)), failed_(true) {}  // NOLINT(google-explicit-constructor)
+  Status(Error error)
+      : error_(std::move(error)), failed_(true) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return !failed_; }
   explicit operator bool() const { return ok(); }
@@ -109,6 +110,8 @@ class [[nodiscard]] Status {
   bool failed_ = false;
 };
 
-inline Status ok_status() { return {}; }
+inline Status ok_status() {
+  return {};
+}
 
 }  // namespace outlet

@@ -17,7 +17,8 @@ bool is_inside(const fs::path& root, const fs::path& candidate) {
   auto root_it = root.begin();
   auto it = candidate.begin();
   for (; root_it != root.end(); ++root_it, ++it) {
-    if (it == candidate.end() || *it != *root_it) return false;
+    if (it == candidate.end() || *it != *root_it)
+      return false;
   }
   return true;
 }
@@ -71,17 +72,21 @@ Result<DiscoveredPlugin> read_plugin_folder(const std::string& folder,
                                             const ManifestVocabulary& vocabulary) {
   std::error_code ec;
   fs::path root = fs::canonical(folder, ec);
-  if (ec) return Error(ErrorCode::kNotFound, folder + ": " + ec.message());
+  if (ec)
+    return Error(ErrorCode::kNotFound, folder + ": " + ec.message());
   fs::path manifest_path = root / "plugin.json";
   if (!fs::exists(manifest_path, ec)) {
     return Error(ErrorCode::kNotFound, folder + " has no plugin.json");
   }
   auto text = read_file_capped(manifest_path.string(), kMaxManifestBytes);
-  if (!text.ok()) return text.error();
+  if (!text.ok())
+    return text.error();
   auto parsed = parse_manifest_text(*text, vocabulary);
-  if (!parsed.ok()) return parsed.error();
+  if (!parsed.ok())
+    return parsed.error();
   auto entrypoint = resolve_inside(root.string(), parsed->manifest.entrypoint, "entrypoint");
-  if (!entrypoint.ok()) return entrypoint.error();
+  if (!entrypoint.ok())
+    return entrypoint.error();
   return DiscoveredPlugin{root.string(), manifest_path.string(), std::move(entrypoint).value(),
                           std::move(parsed).value()};
 }
@@ -96,21 +101,24 @@ Result<DiscoveryReport> discover_plugins(const std::string& plugins_dir,
   }
   std::vector<fs::path> folders;
   for (; it != fs::directory_iterator(); it.increment(ec)) {
-    if (ec) break;
+    if (ec)
+      break;
     const fs::path& path = it->path();
-    if (path.filename().string().front() == '.') continue;
-    if (!it->is_directory(ec)) continue;
+    if (path.filename().string().front() == '.')
+      continue;
+    if (!it->is_directory(ec))
+      continue;
     folders.push_back(path);
-    if (folders.size() > kMaxPluginFolders) break;
+    if (folders.size() > kMaxPluginFolders)
+      break;
   }
   std::sort(folders.begin(), folders.end());
   DiscoveryReport report;
   if (folders.size() > kMaxPluginFolders) {
     folders.resize(kMaxPluginFolders);
-    report.problems.push_back(
-        {plugins_dir, Error(ErrorCode::kResourceExhausted,
-                            "more than " + std::to_string(kMaxPluginFolders) +
-                                " plugin folders; the rest were not read")});
+    report.problems.push_back({plugins_dir, Error(ErrorCode::kResourceExhausted,
+                                                  "more than " + std::to_string(kMaxPluginFolders) +
+                                                      " plugin folders; the rest were not read")});
   }
   for (const fs::path& folder : folders) {
     auto plugin = read_plugin_folder(folder.string(), vocabulary);

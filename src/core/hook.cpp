@@ -20,7 +20,8 @@ std::string_view hook_kind_name(HookKind kind) {
 
 std::optional<HookKind> parse_hook_kind(std::string_view name) {
   for (HookKind kind : kAllHookKinds) {
-    if (hook_kind_name(kind) == name) return kind;
+    if (hook_kind_name(kind) == name)
+      return kind;
   }
   return std::nullopt;
 }

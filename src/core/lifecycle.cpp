@@ -57,17 +57,18 @@ bool is_transition_allowed(PluginState from, PluginState to) {
 
 Result<StateChange> Lifecycle::transition(PluginState to, std::string reason) {
   if (!is_transition_allowed(state_, to)) {
-    return Error(ErrorCode::kFailedPrecondition,
-                 "cannot move a plugin from " + std::string(plugin_state_name(state_)) + " to " +
-                     std::string(plugin_state_name(to)));
+    return Error(ErrorCode::kFailedPrecondition, "cannot move a plugin from " +
+                                                     std::string(plugin_state_name(state_)) +
+                                                     " to " + std::string(plugin_state_name(to)));
   }
   StateChange change{state_, to, reason, std::chrono::system_clock::now()};
   state_ = to;
-  bool keeps_reason = to == PluginState::kBlocked || to == PluginState::kFailed ||
-                      to == PluginState::kDisabled;
+  bool keeps_reason =
+      to == PluginState::kBlocked || to == PluginState::kFailed || to == PluginState::kDisabled;
   reason_ = keeps_reason ? std::move(reason) : "";
   history_.push_back(change);
-  if (history_.size() > kHistoryLimit) history_.pop_front();
+  if (history_.size() > kHistoryLimit)
+    history_.pop_front();
   return change;
 }
 

@@ -22,7 +22,8 @@ Json to_json(const PluginSettings& s) {
             {"approvedVersion", s.approved_version},
             {"config", s.config},
             {"secrets", s.secrets}};
-  if (!s.disabled_reason.empty()) j["disabledReason"] = s.disabled_reason;
+  if (!s.disabled_reason.empty())
+    j["disabledReason"] = s.disabled_reason;
   return j;
 }
 
@@ -51,12 +52,14 @@ Status errno_error(const std::string& what, const std::string& path) {
 Status write_file_atomically(const std::string& path, const std::string& content) {
   std::string temp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return errno_error("cannot create", temp);
+  if (fd < 0)
+    return errno_error("cannot create", temp);
   size_t written = 0;
   while (written < content.size()) {
     ssize_t n = ::write(fd, content.data() + written, content.size() - written);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       Status failure = errno_error("cannot write", temp);
       ::close(fd);
       ::unlink(temp.c_str());
@@ -88,20 +91,23 @@ Status write_file_atomically(const std::string& path, const std::string& content
 
 Result<std::unique_ptr<SettingsStore>> SettingsStore::open(const std::string& path) {
   std::unique_ptr<SettingsStore> store(new SettingsStore(path));
-  if (path.empty()) return store;
+  if (path.empty())
+    return store;
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return store;
+  if (!std::filesystem::exists(path, ec))
+    return store;
   auto text = read_file_capped(path, kMaxSettingsBytes);
-  if (!text.ok()) return text.error();
+  if (!text.ok())
+    return text.error();
   Json document = Json::parse(*text, nullptr, false);
   if (document.is_discarded() || !document.is_object()) {
     return Error(ErrorCode::kInvalidArgument,
                  "settings file " + path + " is corrupt (not a JSON object); fix or remove it");
   }
   if (document.value("version", 0) != kFormatVersion) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "settings file " + path + " has unsupported version " +
-                     document.value("version", Json(0)).dump());
+    return Error(ErrorCode::kInvalidArgument, "settings file " + path +
+                                                  " has unsupported version " +
+                                                  document.value("version", Json(0)).dump());
   }
   const Json& plugins = document.value("plugins", Json::object());
   if (!plugins.is_object()) {
@@ -110,7 +116,8 @@ Result<std::unique_ptr<SettingsStore>> SettingsStore::open(const std::string& pa
   }
   for (const auto& [id, value] : plugins.items()) {
     auto settings = from_json(value, id);
-    if (!settings.ok()) return settings.error();
+    if (!settings.ok())
+      return settings.error();
     store->plugins_[id] = std::move(settings).value();
   }
   return store;
@@ -125,14 +132,17 @@ PluginSettings SettingsStore::get(const std::string& id) const {
 std::vector<std::string> SettingsStore::ids() const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> ids;
-  for (const auto& [id, settings] : plugins_) ids.push_back(id);
+  for (const auto& [id, settings] : plugins_)
+    ids.push_back(id);
   return ids;
 }
 
 Status SettingsStore::persist(const std::map<std::string, PluginSettings>& plugins) const {
-  if (path_.empty()) return {};
+  if (path_.empty())
+    return {};
   Json document = {{"version", kFormatVersion}, {"plugins", Json::object()}};
-  for (const auto& [id, settings] : plugins) document["plugins"][id] = to_json(settings);
+  for (const auto& [id, settings] : plugins)
+    document["plugins"][id] = to_json(settings);
   return write_file_atomically(path_, document.dump(2) + "\n");
 }
 
@@ -141,7 +151,8 @@ Status SettingsStore::update(const std::string& id,
   std::lock_guard lock(mutex_);
   std::map<std::string, PluginSettings> next = plugins_;
   change(next[id]);
-  if (Status written = persist(next); !written.ok()) return written;
+  if (Status written = persist(next); !written.ok())
+    return written;
   plugins_ = std::move(next);
   return {};
 }
@@ -150,7 +161,8 @@ Status SettingsStore::remove(const std::string& id) {
   std::lock_guard lock(mutex_);
   std::map<std::string, PluginSettings> next = plugins_;
   next.erase(id);
-  if (Status written = persist(next); !written.ok()) return written;
+  if (Status written = persist(next); !written.ok())
+    return written;
   plugins_ = std::move(next);
   return {};
 }

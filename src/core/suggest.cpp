@@ -7,7 +7,8 @@ namespace {
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
     size_t diagonal = row[0];
     row[0] = i;
@@ -25,7 +26,8 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates) {
   // Long hostile inputs would make this quadratic; nobody misspells 200 characters.
-  if (word.empty() || word.size() > 128) return "";
+  if (word.empty() || word.size() > 128)
+    return "";
   const size_t budget = std::max<size_t>(2, word.size() / 3);
   std::string best;
   size_t best_distance = budget + 1;

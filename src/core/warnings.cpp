@@ -23,12 +23,12 @@ bool WarningLog::add(std::string hook, std::string message) {
       return false;
     }
   }
-  if (capacity_ == 0) return true;
+  if (capacity_ == 0)
+    return true;
   if (entries_.size() >= capacity_) {
-    auto oldest = std::min_element(entries_.begin(), entries_.end(),
-                                   [](const Warning& a, const Warning& b) {
-                                     return a.last_seen < b.last_seen;
-                                   });
+    auto oldest = std::min_element(
+        entries_.begin(), entries_.end(),
+        [](const Warning& a, const Warning& b) { return a.last_seen < b.last_seen; });
     entries_.erase(oldest);
   }
   entries_.push_back({std::move(hook), std::move(message), 1, now, now});

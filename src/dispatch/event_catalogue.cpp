@@ -17,10 +17,10 @@ Status EventCatalogue::declare(EventSpec spec) {
   if (!spec.schema.is_null()) {
     auto compiled = JsonSchema::compile(spec.schema);
     if (!compiled.ok()) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "event \"" + spec.name + "\" has an invalid schema: " +
-                       compiled.error().message(),
-                   compiled.error().details());
+      return Error(
+          ErrorCode::kInvalidArgument,
+          "event \"" + spec.name + "\" has an invalid schema: " + compiled.error().message(),
+          compiled.error().details());
     }
     spec.compiled = std::make_shared<const JsonSchema>(std::move(compiled).value());
   }
@@ -48,7 +48,8 @@ std::shared_ptr<const EventSpec> EventCatalogue::find(std::string_view name) con
 std::vector<std::shared_ptr<const EventSpec>> EventCatalogue::all() const {
   std::lock_guard lock(mutex_);
   std::vector<std::shared_ptr<const EventSpec>> list;
-  for (const auto& [name, spec] : events_) list.push_back(spec);
+  for (const auto& [name, spec] : events_)
+    list.push_back(spec);
   return list;
 }
 

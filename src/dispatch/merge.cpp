@@ -4,10 +4,14 @@ namespace outlet {
 namespace {
 
 bool truthy(const Json& value) {
-  if (value.is_boolean()) return value.get<bool>();
-  if (value.is_null()) return false;
-  if (value.is_number()) return value != 0;
-  if (value.is_string()) return !value.get_ref<const std::string&>().empty();
+  if (value.is_boolean())
+    return value.get<bool>();
+  if (value.is_null())
+    return false;
+  if (value.is_number())
+    return value != 0;
+  if (value.is_string())
+    return !value.get_ref<const std::string&>().empty();
   return !value.empty();
 }
 
@@ -57,21 +61,24 @@ Json merge_concat(const std::vector<Contribution>& contributions) {
 
 Json merge_first_wins(const std::vector<Contribution>& contributions) {
   for (const Contribution& c : contributions) {
-    if (!c.value.is_null()) return c.value;
+    if (!c.value.is_null())
+      return c.value;
   }
   return nullptr;
 }
 
 Json merge_last_wins(const std::vector<Contribution>& contributions) {
   for (auto it = contributions.rbegin(); it != contributions.rend(); ++it) {
-    if (!it->value.is_null()) return it->value;
+    if (!it->value.is_null())
+      return it->value;
   }
   return nullptr;
 }
 
 bool merge_any(const std::vector<Contribution>& contributions) {
   for (const Contribution& c : contributions) {
-    if (truthy(c.value)) return true;
+    if (truthy(c.value))
+      return true;
   }
   return false;
 }
@@ -79,7 +86,8 @@ bool merge_any(const std::vector<Contribution>& contributions) {
 Json merge_dispatch_results(const std::vector<Contribution>& contributions) {
   Json merged = Json::object();
   for (const Contribution& c : contributions) {
-    if (c.value.is_object()) merge_into(merged, c.value);
+    if (c.value.is_object())
+      merge_into(merged, c.value);
   }
   return merged;
 }

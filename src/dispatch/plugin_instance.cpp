@@ -6,7 +6,8 @@ Result<Json> HostFunctionTable::invoke(std::string_view name, const Json& args,
                                        const CallContext& context) {
   const std::vector<std::string>& names = function_names();
   for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == name) return invoke(i, args, context);
+    if (names[i] == name)
+      return invoke(i, args, context);
   }
   return Error(ErrorCode::kPermissionDenied,
                "host function \"" + std::string(name) + "\" is not available to plugin \"" +

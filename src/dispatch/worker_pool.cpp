@@ -16,7 +16,8 @@ void SerialMailbox::post(std::function<void()> task) {
       schedule = true;
     }
   }
-  if (schedule) pool_.schedule(shared_from_this());
+  if (schedule)
+    pool_.schedule(shared_from_this());
 }
 
 bool SerialMailbox::run_some() {
@@ -43,9 +44,11 @@ bool SerialMailbox::run_some() {
 }
 
 WorkerPool::WorkerPool(size_t threads) {
-  if (threads == 0) threads = 1;
+  if (threads == 0)
+    threads = 1;
   threads_.reserve(threads);
-  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+  for (size_t i = 0; i < threads; ++i)
+    threads_.emplace_back([this] { run(); });
 }
 
 WorkerPool::~WorkerPool() {
@@ -55,7 +58,8 @@ WorkerPool::~WorkerPool() {
     stopping_ = true;
   }
   work_ready_.notify_all();
-  for (std::thread& thread : threads_) thread.join();
+  for (std::thread& thread : threads_)
+    thread.join();
 }
 
 void WorkerPool::task_posted() {
@@ -65,7 +69,8 @@ void WorkerPool::task_posted() {
 
 void WorkerPool::task_finished() {
   std::lock_guard lock(mutex_);
-  if (--pending_tasks_ == 0) idle_.notify_all();
+  if (--pending_tasks_ == 0)
+    idle_.notify_all();
 }
 
 void WorkerPool::schedule(std::shared_ptr<SerialMailbox> mailbox) {
@@ -87,11 +92,13 @@ void WorkerPool::run() {
     {
       std::unique_lock lock(mutex_);
       work_ready_.wait(lock, [this] { return stopping_ || !ready_.empty(); });
-      if (ready_.empty()) return;  // stopping and drained
+      if (ready_.empty())
+        return;  // stopping and drained
       mailbox = std::move(ready_.front());
       ready_.pop_front();
     }
-    if (mailbox->run_some()) schedule(std::move(mailbox));
+    if (mailbox->run_some())
+      schedule(std::move(mailbox));
   }
 }
 

@@ -29,7 +29,8 @@ void PluginServices::set_config(Json config) {
 std::optional<std::string> PluginServices::secret(const std::string& name) const {
   std::lock_guard lock(mutex_);
   auto it = secrets_.find(name);
-  if (it == secrets_.end()) return std::nullopt;
+  if (it == secrets_.end())
+    return std::nullopt;
   return it->second;
 }
 
@@ -42,15 +43,16 @@ PluginEnvironment::PluginEnvironment(std::shared_ptr<const Manifest> manifest,
                                      std::vector<const HostFunctionSpec*> granted,
                                      std::unique_ptr<PluginServices> services)
     : manifest_(std::move(manifest)), granted_(std::move(granted)), services_(std::move(services)) {
-  for (const HostFunctionSpec* spec : granted_) names_.push_back(spec->name);
+  for (const HostFunctionSpec* spec : granted_)
+    names_.push_back(spec->name);
 }
 
 Result<Json> PluginEnvironment::invoke(size_t index, const Json& args, const CallContext& context) {
   if (index >= granted_.size()) {
     return Error(ErrorCode::kPermissionDenied, "no such host function");
   }
-  HostCall call{context.plugin_id, *manifest_, context.kind, context.event, context.depth,
-                *services_};
+  HostCall call{context.plugin_id, *manifest_,    context.kind,
+                context.event,     context.depth, *services_};
   try {
     return granted_[index]->handler(call, args);
   } catch (const std::exception& e) {

@@ -37,7 +37,7 @@ struct PluginServices {
 
  private:
   mutable std::mutex mutex_;
-  Json config_ = Json::object();                 // guarded by mutex_
+  Json config_ = Json::object();                // guarded by mutex_
   std::map<std::string, std::string> secrets_;  // guarded by mutex_
 };
 

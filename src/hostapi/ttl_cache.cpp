@@ -19,7 +19,8 @@ void TtlCache::erase(std::map<std::string, Entry>::iterator it) {
 std::optional<Json> TtlCache::get(const std::string& key) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(key);
-  if (it == entries_.end()) return std::nullopt;
+  if (it == entries_.end())
+    return std::nullopt;
   if (it->second.expires <= now()) {
     erase(it);
     return std::nullopt;
@@ -30,23 +31,25 @@ std::optional<Json> TtlCache::get(const std::string& key) {
 Status TtlCache::set(const std::string& key, Json value, std::chrono::milliseconds ttl) {
   size_t bytes = key.size() + value.dump().size();
   if (bytes > max_bytes_) {
-    return Error(ErrorCode::kResourceExhausted,
-                 "cache.set: entry of " + std::to_string(bytes) + " bytes exceeds the cache's " +
-                     std::to_string(max_bytes_) + "-byte budget");
+    return Error(ErrorCode::kResourceExhausted, "cache.set: entry of " + std::to_string(bytes) +
+                                                    " bytes exceeds the cache's " +
+                                                    std::to_string(max_bytes_) + "-byte budget");
   }
   std::lock_guard lock(mutex_);
   auto time = now();
-  if (auto existing = entries_.find(key); existing != entries_.end()) erase(existing);
+  if (auto existing = entries_.find(key); existing != entries_.end())
+    erase(existing);
   // Expired entries go first, then whatever expires soonest.
   for (auto it = entries_.begin(); it != entries_.end();) {
     auto next = std::next(it);
-    if (it->second.expires <= time) erase(it);
+    if (it->second.expires <= time)
+      erase(it);
     it = next;
   }
   while (!entries_.empty() && (entries_.size() >= max_entries_ || bytes_ + bytes > max_bytes_)) {
-    auto soonest = std::min_element(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
-      return a.second.expires < b.second.expires;
-    });
+    auto soonest = std::min_element(
+        entries_.begin(), entries_.end(),
+        [](const auto& a, const auto& b) { return a.second.expires < b.second.expires; });
     erase(soonest);
   }
   entries_[key] = Entry{std::move(value), bytes, time + ttl};
@@ -57,7 +60,8 @@ Status TtlCache::set(const std::string& key, Json value, std::chrono::millisecon
 bool TtlCache::remove(const std::string& key) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(key);
-  if (it == entries_.end()) return false;
+  if (it == entries_.end())
+    return false;
   erase(it);
   return true;
 }

@@ -7,16 +7,21 @@
 
 namespace outlet::cli {
 
-Status prepare_host(Host& host) { return examples::register_native_examples(host); }
+Status prepare_host(Host& host) {
+  return examples::register_native_examples(host);
+}
 
 Result<ChatHost> make_chat_host(HostOptions options) {
   ChatHost chat_host;
   chat_host.domain = std::make_unique<chat::ChatDomain>();
   auto host = Host::create(std::move(options));
-  if (!host.ok()) return host.error();
+  if (!host.ok())
+    return host.error();
   chat_host.host = std::move(host).value();
-  if (Status s = chat_host.domain->declare(*chat_host.host); !s.ok()) return s.error();
-  if (Status s = prepare_host(*chat_host.host); !s.ok()) return s.error();
+  if (Status s = chat_host.domain->declare(*chat_host.host); !s.ok())
+    return s.error();
+  if (Status s = prepare_host(*chat_host.host); !s.ok())
+    return s.error();
   return chat_host;
 }
 

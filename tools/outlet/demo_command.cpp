@@ -76,13 +76,16 @@ int demo(std::string data_dir, bool json) {
   }
   bool color = !json && isatty(STDOUT_FILENO);
   if (!json) {
-    std::printf("Outlet demo: %zu example plugins from %s\n", report->plugins.size(), plugins.c_str());
+    std::printf("Outlet demo: %zu example plugins from %s\n", report->plugins.size(),
+                plugins.c_str());
     std::printf("State (grants, config, KV) in SQLite under %s\n\n", data_dir.c_str());
   }
   for (const DiscoveredPlugin& plugin : report->plugins) {
     const std::string& id = plugin.parsed.manifest.id;
-    if (Status s = host.approve(id); !s.ok()) print_error(s.error(), id + ": ");
-    if (Status s = host.enable(id); !s.ok()) print_error(s.error(), id + ": ");
+    if (Status s = host.approve(id); !s.ok())
+      print_error(s.error(), id + ": ");
+    if (Status s = host.enable(id); !s.ok())
+      print_error(s.error(), id + ": ");
   }
   int failures = 0;
   for (const PluginStatus& status : host.statuses()) {
@@ -91,7 +94,8 @@ int demo(std::string data_dir, bool json) {
                   std::string(plugin_state_name(status.state)).c_str(),
                   [&] {
                     std::string p;
-                    for (const auto& g : status.approved_permissions) p += (p.empty() ? "" : ", ") + g;
+                    for (const auto& g : status.approved_permissions)
+                      p += (p.empty() ? "" : ", ") + g;
                     return p;
                   }()
                       .c_str());
@@ -101,17 +105,21 @@ int demo(std::string data_dir, bool json) {
       ++failures;
     }
   }
-  if (!json) std::printf("\n");
+  if (!json)
+    std::printf("\n");
   EventPump pump(*chat_host, json, color);
   size_t number = 0;
   for (const Json& event : simulated_stream()) {
-    if (!pump.process(event, ++number)) ++failures;
-    if (!json) std::printf("\n");
+    if (!pump.process(event, ++number))
+      ++failures;
+    if (!json)
+      std::printf("\n");
   }
   host.wait_idle();
   if (!json) {
     auto counts = host.kv().list(host.kv_namespace("message-counter"), "", 0);
-    std::printf("message-counter's KV namespace, read back from %s/kv.sqlite3:\n", data_dir.c_str());
+    std::printf("message-counter's KV namespace, read back from %s/kv.sqlite3:\n",
+                data_dir.c_str());
     if (counts.ok()) {
       for (const KvEntry& entry : *counts) {
         std::printf("  %-14s %s\n", entry.key.c_str(), entry.value.dump().c_str());

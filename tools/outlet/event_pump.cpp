@@ -13,9 +13,8 @@ EventPump::EventPump(ChatHost& chat_host, bool json, bool color)
     : chat_host_(chat_host), json_(json), color_(color) {
   chat_host_.domain->on_action([this](const chat::ChatAction& action) {
     std::lock_guard lock(pending_mutex);
-    pending_.push_back({{"plugin", action.plugin_id},
-                        {"call", action.function},
-                        {"arguments", action.arguments}});
+    pending_.push_back(
+        {{"plugin", action.plugin_id}, {"call", action.function}, {"arguments", action.arguments}});
   });
   chat_host_.host->on_emit([this](const EmitRecord& record) {
     std::lock_guard lock(pending_mutex);
@@ -30,7 +29,9 @@ std::string EventPump::paint(const char* code, const std::string& text) const {
   return color_ ? std::string("\033[") + code + "m" + text + "\033[0m" : text;
 }
 
-void EventPump::print(const std::string& text) { std::printf("%s\n", text.c_str()); }
+void EventPump::print(const std::string& text) {
+  std::printf("%s\n", text.c_str());
+}
 
 std::string EventPump::describe(const std::string& event, const Json& payload) const {
   if (event == "chat.message.received" && payload.is_object()) {
@@ -48,7 +49,8 @@ bool EventPump::process(const Json& line, size_t line_number) {
   Host& host = *chat_host_.host;
   std::string where = "line " + std::to_string(line_number);
   if (!line.is_object() || !line.contains("event") || !line["event"].is_string()) {
-    std::fprintf(stderr, "%s: expected {\"event\": \"<name>\", \"payload\": {...}}\n", where.c_str());
+    std::fprintf(stderr, "%s: expected {\"event\": \"<name>\", \"payload\": {...}}\n",
+                 where.c_str());
     return false;
   }
   std::string event = line["event"].get<std::string>();
@@ -56,7 +58,8 @@ bool EventPump::process(const Json& line, size_t line_number) {
   auto spec = chat_host_.host->events();
   std::shared_ptr<const EventSpec> found;
   for (const auto& s : spec) {
-    if (s->name == event) found = s;
+    if (s->name == event)
+      found = s;
   }
   if (found && found->compiled) {
     auto issues = found->compiled->validate(payload);
@@ -103,11 +106,15 @@ bool EventPump::process(const Json& line, size_t line_number) {
     print(record.dump());
     return true;
   }
-  std::string headline = paint("1", event) + "  " + describe(event, line.value("payload", Json::object()));
+  std::string headline =
+      paint("1", event) + "  " + describe(event, line.value("payload", Json::object()));
   print(headline);
   for (const Json& step : record.value("filters", Json::array())) {
     std::string action = step["action"];
-    const char* color = action == "drop" ? "31" : action == "modify" ? "33" : action == "failed" ? "35" : "32";
+    const char* color = action == "drop"     ? "31"
+                        : action == "modify" ? "33"
+                        : action == "failed" ? "35"
+                                             : "32";
     std::string detail = step["detail"].get<std::string>();
     print("    " + paint(color, action) + " by " + step["plugin"].get<std::string>() +
           (detail.empty() ? "" : " (" + detail + ")"));
@@ -122,13 +129,16 @@ bool EventPump::process(const Json& line, size_t line_number) {
   }
   for (const Json& action : record["actions"]) {
     if (action.contains("emit")) {
-      print("    " + paint("36", action["plugin"].get<std::string>() + " emitted " +
-                                   action["emit"].get<std::string>()) +
-            " " + action["payload"].dump() + (action["dropped"].get<bool>() ? " (dropped: depth)" : ""));
+      print("    " +
+            paint("36", action["plugin"].get<std::string>() + " emitted " +
+                            action["emit"].get<std::string>()) +
+            " " + action["payload"].dump() +
+            (action["dropped"].get<bool>() ? " (dropped: depth)" : ""));
     } else {
       const Json& args = action["arguments"];
-      print("    " + paint("36", action["plugin"].get<std::string>() + " → " +
-                                   action["call"].get<std::string>()) +
+      print("    " +
+            paint("36",
+                  action["plugin"].get<std::string>() + " → " + action["call"].get<std::string>()) +
             ": " + (args.is_string() ? args.get<std::string>() : args.dump()));
     }
   }

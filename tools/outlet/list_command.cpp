@@ -29,16 +29,15 @@ int list(const std::string& plugins_dir, const std::string& data_dir, bool json)
       out["plugins"][group] = Json::array();
       for (const PluginMetadata& m : plugins) {
         auto status = host.status(m.id);
-        out["plugins"][group].push_back(
-            {{"id", m.id},
-             {"name", m.name},
-             {"version", m.version},
-             {"runtime", runtime_kind_name(m.runtime)},
-             {"state", plugin_state_name(status->state)},
-             {"reason", status->reason},
-             {"enabled", status->enabled},
-             {"missing_grants", status->missing_grants},
-             {"warnings", status->warnings.size()}});
+        out["plugins"][group].push_back({{"id", m.id},
+                                         {"name", m.name},
+                                         {"version", m.version},
+                                         {"runtime", runtime_kind_name(m.runtime)},
+                                         {"state", plugin_state_name(status->state)},
+                                         {"reason", status->reason},
+                                         {"enabled", status->enabled},
+                                         {"missing_grants", status->missing_grants},
+                                         {"warnings", status->warnings.size()}});
         ++total;
       }
     }
@@ -58,10 +57,12 @@ int list(const std::string& plugins_dir, const std::string& data_dir, bool json)
                   std::string(runtime_kind_name(m.runtime)).c_str(),
                   std::string(plugin_state_name(status->state)).c_str(),
                   status->enabled ? " enabled" : "");
-      if (!status->reason.empty()) std::printf("      reason: %s\n", status->reason.c_str());
+      if (!status->reason.empty())
+        std::printf("      reason: %s\n", status->reason.c_str());
       if (!status->missing_grants.empty()) {
         std::string missing;
-        for (const std::string& p : status->missing_grants) missing += (missing.empty() ? "" : ", ") + p;
+        for (const std::string& p : status->missing_grants)
+          missing += (missing.empty() ? "" : ", ") + p;
         std::printf("      needs approval: %s\n", missing.c_str());
       }
       for (const Warning& w : status->warnings) {
@@ -81,16 +82,18 @@ int list(const std::string& plugins_dir, const std::string& data_dir, bool json)
 }  // namespace
 
 void add_list_command(CLI::App& app, int& exit_code) {
-  auto* command =
-      app.add_subcommand("list", "List the plugins of a directory by kind, with state and warnings");
+  auto* command = app.add_subcommand(
+      "list", "List the plugins of a directory by kind, with state and warnings");
   auto dir = std::make_shared<std::string>();
   auto data_dir = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  command->add_option("plugins-dir", *dir, "A plugins directory (one folder per plugin)")->required();
+  command->add_option("plugins-dir", *dir, "A plugins directory (one folder per plugin)")
+      ->required();
   command->add_option("--data-dir", *data_dir,
                       "Where grants, enabled set and config are kept (default: none)");
   command->add_flag("--json", *json, "Print JSON (grouped by kind, with a total)");
-  command->callback([&exit_code, dir, data_dir, json] { exit_code = list(*dir, *data_dir, *json); });
+  command->callback(
+      [&exit_code, dir, data_dir, json] { exit_code = list(*dir, *data_dir, *json); });
 }
 
 }  // namespace outlet::cli

@@ -5,8 +5,9 @@
 #include "outlet/host.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"Outlet: a sandboxed plugin host. Plugins react to events, filter data and call "
-               "back only into the host functions an operator granted."};
+  CLI::App app{
+      "Outlet: a sandboxed plugin host. Plugins react to events, filter data and call "
+      "back only into the host functions an operator granted."};
   app.set_version_flag("--version", std::string("outlet ") + outlet::kOutletVersion);
   app.require_subcommand(1);
   int exit_code = 0;

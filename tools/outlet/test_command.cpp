@@ -7,7 +7,8 @@
 namespace outlet::cli {
 namespace {
 
-int test(const std::vector<std::string>& dirs, const std::string& format, const std::string& filter) {
+int test(const std::vector<std::string>& dirs, const std::string& format,
+         const std::string& filter) {
   ScenarioOptions options = scenario_options();
   options.name_filter = filter;
   std::vector<TestReport> reports;
@@ -36,7 +37,8 @@ int test(const std::vector<std::string>& dirs, const std::string& format, const 
 
 void add_test_command(CLI::App& app, int& exit_code) {
   auto* command = app.add_subcommand(
-      "test", "Run a plugin's JSON scenario tests (__tests__/*.test.json) against the real runtime");
+      "test",
+      "Run a plugin's JSON scenario tests (__tests__/*.test.json) against the real runtime");
   auto dirs = std::make_shared<std::vector<std::string>>();
   auto format = std::make_shared<std::string>("human");
   auto filter = std::make_shared<std::string>();
@@ -44,7 +46,8 @@ void add_test_command(CLI::App& app, int& exit_code) {
   command->add_option("--format", *format, "human (default), json, or junit")
       ->check(CLI::IsMember({"human", "json", "junit"}));
   command->add_option("--filter", *filter, "Run only scenarios whose name contains this text");
-  command->callback([&exit_code, dirs, format, filter] { exit_code = test(*dirs, *format, *filter); });
+  command->callback(
+      [&exit_code, dirs, format, filter] { exit_code = test(*dirs, *format, *filter); });
 }
 
 }  // namespace outlet::cli

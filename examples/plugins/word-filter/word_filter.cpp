@@ -8,11 +8,14 @@ namespace outlet::examples {
 namespace {
 
 std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : text)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return text;
 }
 
-bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool is_word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 // Replaces each whole-word, case-insensitive occurrence of `word`; returns how many.
 int mask_word(std::string& body, const std::string& word, const std::string& replacement) {
@@ -44,13 +47,15 @@ std::unique_ptr<NativePlugin> make_word_filter() {
       "chat.message.received",
       [](const Json& message, PluginContext& context) -> Result<Json> {
         auto config = context.config();
-        if (!config.ok()) return config.error();
+        if (!config.ok())
+          return config.error();
         std::string body = message.value("body", "");
         int hits = 0;
         for (const Json& word : config->value("words", Json::array())) {
           hits += mask_word(body, word.get<std::string>(), config->value("replacement", "***"));
         }
-        if (hits == 0) return filter_pass();
+        if (hits == 0)
+          return filter_pass();
         if (config->value("mode", "mask") == "drop") {
           return filter_drop("word-filter: message contains a blocked word");
         }

@@ -33,7 +33,9 @@ class ChatDomain : public ScenarioDomain {
 
   std::vector<ChatAction> actions() const;
   // Called for every action as it happens (the CLI prints them).
-  void on_action(std::function<void(const ChatAction&)> observer) { observer_ = std::move(observer); }
+  void on_action(std::function<void(const ChatAction&)> observer) {
+    observer_ = std::move(observer);
+  }
 
  private:
   Result<Json> record(const HostCall& call, std::string function, Json arguments);

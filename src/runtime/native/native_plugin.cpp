@@ -8,13 +8,20 @@ Result<Json> PluginContext::call(std::string_view function, const Json& args) {
   return host_.invoke(function, args, call_);
 }
 
-std::string_view PluginContext::plugin_id() const { return call_.plugin_id; }
-std::string_view PluginContext::event() const { return call_.event; }
-HookKind PluginContext::kind() const { return call_.kind; }
+std::string_view PluginContext::plugin_id() const {
+  return call_.plugin_id;
+}
+std::string_view PluginContext::event() const {
+  return call_.event;
+}
+HookKind PluginContext::kind() const {
+  return call_.kind;
+}
 
 Status PluginContext::log(std::string_view level, std::string_view message) {
   auto result = call("log." + std::string(level), Json::array({message}));
-  if (!result.ok()) return result.error();
+  if (!result.ok())
+    return result.error();
   return {};
 }
 
@@ -24,17 +31,21 @@ Result<Json> PluginContext::kv_get(std::string_view key) {
 
 Status PluginContext::kv_set(std::string_view key, const Json& value) {
   auto result = call("kv.set", Json::array({key, value}));
-  if (!result.ok()) return result.error();
+  if (!result.ok())
+    return result.error();
   return {};
 }
 
 Status PluginContext::emit(std::string_view event, const Json& payload) {
   auto result = call("events.emit", Json::array({event, payload}));
-  if (!result.ok()) return result.error();
+  if (!result.ok())
+    return result.error();
   return {};
 }
 
-Result<Json> PluginContext::config() { return call("config.get", Json::array()); }
+Result<Json> PluginContext::config() {
+  return call("config.get", Json::array());
+}
 
 NativePlugin& NativePlugin::add(HookKind kind, std::string event, NativeHandler handler,
                                 int priority) {
@@ -58,7 +69,9 @@ NativePlugin& NativePlugin::request(std::string event, NativeHandler handler) {
   return add(HookKind::kRequest, std::move(event), std::move(handler), 100);
 }
 
-Json filter_pass() { return Json{{"action", "pass"}}; }
+Json filter_pass() {
+  return Json{{"action", "pass"}};
+}
 Json filter_modify(Json payload) {
   return Json{{"action", "modify"}, {"payload", std::move(payload)}};
 }

@@ -18,7 +18,8 @@ class NativeInstance : public PluginInstance {
 
   Result<Json> call(const CallContext& context, const Json& payload) override {
     for (const NativePlugin::Handler& handler : plugin_->handlers()) {
-      if (handler.subscription.kind == context.kind && handler.subscription.event == context.event) {
+      if (handler.subscription.kind == context.kind &&
+          handler.subscription.event == context.event) {
         PluginContext plugin_context(host_, context);
         return handler.function(payload, plugin_context);
       }
@@ -66,8 +67,8 @@ Result<std::unique_ptr<PluginInstance>> NativeRuntime::instantiate(const Instanc
   }
   std::unique_ptr<NativePlugin> plugin = factory();
   if (!plugin) {
-    return Error(ErrorCode::kPluginError, "native plugin \"" + spec.manifest->id +
-                                              "\" factory returned nothing");
+    return Error(ErrorCode::kPluginError,
+                 "native plugin \"" + spec.manifest->id + "\" factory returned nothing");
   }
   return std::unique_ptr<PluginInstance>(new NativeInstance(std::move(plugin), *spec.host));
 }
