@@ -296,7 +296,10 @@ FilterOutcome Dispatcher::filter(std::string_view event, Json payload) {
   std::shared_ptr<const Table> snapshot = table();
   const Table::Entry* entry = snapshot->find(event);
   if (entry != nullptr && !entry->filters.empty()) {
-    std::shared_ptr<const EventSpec> spec = catalogue_.find(event);
+    // Looked up only when a filter modifies: passing costs no catalogue lock.
+    std::shared_ptr<const EventSpec> spec;
+    bool spec_looked_up = false;
+    outcome.steps.reserve(entry->filters.size());
     for (const SlotPtr& slot : entry->filters) {
       if (!slot->active.load(std::memory_order_acquire))
         continue;
@@ -313,6 +316,10 @@ FilterOutcome Dispatcher::filter(std::string_view event, Json payload) {
         record_failure(*slot, HookKind::kFilter, event, verdict.error());
         outcome.steps.push_back({slot->id, FilterAction::kFailed, verdict.error().message()});
         continue;
+      }
+      if (verdict->action == FilterAction::kModify && !spec_looked_up) {
+        spec = catalogue_.find(event);
+        spec_looked_up = true;
       }
       if (verdict->action == FilterAction::kModify && spec && spec->compiled) {
         std::vector<SchemaIssue> issues = spec->compiled->validate(verdict->payload);
