@@ -142,9 +142,12 @@ class FieldReader {
     auto it = object.find(key);
     if (it == object.end() || it->is_null())
       return std::nullopt;
-    if (!it->is_number_integer() ||
-        (it->is_number_integer() && !it->is_number_unsigned() && it->get<int64_t>() < 0)) {
+    if (!it->is_number_integer()) {
       error(path, "must be a non-negative integer, got " + json_type_name(*it));
+      return std::nullopt;
+    }
+    if (!it->is_number_unsigned() && it->get<int64_t>() < 0) {
+      error(path, "must be a non-negative integer, got " + it->dump());
       return std::nullopt;
     }
     uint64_t value = it->get<uint64_t>();

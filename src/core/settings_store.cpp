@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/json_text.h"
 #include "outlet/discovery.h"
 
 namespace outlet {
@@ -99,8 +100,14 @@ Result<std::unique_ptr<SettingsStore>> SettingsStore::open(const std::string& pa
   auto text = read_file_capped(path, kMaxSettingsBytes);
   if (!text.ok())
     return text.error();
-  Json document = Json::parse(*text, nullptr, false);
-  if (document.is_discarded() || !document.is_object()) {
+  auto parsed = parse_json_text(*text, "settings file " + path);
+  if (!parsed.ok()) {
+    return Error(
+        ErrorCode::kInvalidArgument,
+        parsed.error().message() + " (" + parsed.error().details()[0].rule + "); fix or remove it");
+  }
+  const Json& document = *parsed;
+  if (!document.is_object()) {
     return Error(ErrorCode::kInvalidArgument,
                  "settings file " + path + " is corrupt (not a JSON object); fix or remove it");
   }

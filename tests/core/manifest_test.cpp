@@ -436,7 +436,7 @@ TEST(ManifestTest, EventMaxPayloadBytesMustBeInRange) {
       parse_error(with_events({{{"name", "greeter.greeted"}, {"maxPayloadBytes", 16777217}}})),
       HasSubstr("events[0].maxPayloadBytes: must be between 1 and 16777216"));
   EXPECT_THAT(parse_error(with_events({{{"name", "greeter.greeted"}, {"maxPayloadBytes", -1}}})),
-              HasSubstr("events[0].maxPayloadBytes: must be a non-negative integer, got integer"));
+              HasSubstr("events[0].maxPayloadBytes: must be a non-negative integer, got -1"));
 }
 
 // ---------------------------------------------------------------------------

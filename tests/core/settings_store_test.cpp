@@ -124,9 +124,9 @@ TEST_F(SettingsStoreTest, CorruptFileIsRefusedAndLeftUntouched) {
   auto store = SettingsStore::open(path_);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_THAT(store.error().to_string(), HasSubstr("settings file " + path_ +
-                                                   " is corrupt (not a JSON object); fix or "
-                                                   "remove it"));
+  EXPECT_THAT(store.error().to_string(),
+              HasSubstr("settings file " + path_ + " is not valid JSON (parse error at line 1"));
+  EXPECT_THAT(store.error().to_string(), HasSubstr("fix or remove it"));
   EXPECT_EQ(read(path_), corrupt);
   EXPECT_THAT(files(), ElementsAre("settings.json"));
 }
