@@ -808,6 +808,10 @@ std::vector<std::shared_ptr<const EventSpec>> Host::events() const {
   return catalogue_->all();
 }
 
+std::shared_ptr<const EventSpec> Host::event(std::string_view name) const {
+  return catalogue_->find(name);
+}
+
 std::map<std::string, std::vector<PluginMetadata>> Host::plugins_by_group() const {
   std::lock_guard lock(mutex_);
   return registry_.by_group();

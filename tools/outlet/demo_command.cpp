@@ -15,12 +15,9 @@ namespace {
 
 Json message(const std::string& user, const std::string& name, const std::string& body,
              const std::string& role = "viewer") {
-  static int next_id = 0;
   return {{"event", "chat.message.received"},
           {"payload",
-           {{"id", "m" + std::to_string(++next_id)},
-            {"user", {{"id", user}, {"displayName", name}, {"roles", {role}}}},
-            {"body", body}}}};
+           {{"user", {{"id", user}, {"displayName", name}, {"roles", {role}}}}, {"body", body}}}};
 }
 
 Json user_event(const std::string& event, const std::string& user, const std::string& name) {
@@ -28,7 +25,7 @@ Json user_event(const std::string& event, const std::string& user, const std::st
 }
 
 std::vector<Json> simulated_stream() {
-  return {
+  std::vector<Json> stream = {
       {{"event", "stream.started"}, {"payload", {{"title", "Outlet launch stream"}}}},
       user_event("chat.user.joined", "u-alice", "alice"),
       user_event("chat.user.joined", "u-bob", "bob"),
@@ -44,6 +41,14 @@ std::vector<Json> simulated_stream() {
       user_event("chat.user.parted", "u-spam", "spammer"),
       {{"event", "stream.stopped"}, {"payload", Json::object()}},
   };
+  // Chat messages get ids in stream order, as a chat service would assign them.
+  int next_id = 0;
+  for (Json& event : stream) {
+    if (event["event"] == "chat.message.received") {
+      event["payload"]["id"] = "m" + std::to_string(++next_id);
+    }
+  }
+  return stream;
 }
 
 int demo(std::string data_dir, bool json) {

@@ -5,19 +5,16 @@
 #include "core/json_schema.h"
 
 namespace outlet::cli {
-namespace {
-std::mutex pending_mutex;
-}
 
 EventPump::EventPump(ChatHost& chat_host, bool json, bool color)
     : chat_host_(chat_host), json_(json), color_(color) {
   chat_host_.domain->on_action([this](const chat::ChatAction& action) {
-    std::lock_guard lock(pending_mutex);
+    std::lock_guard lock(pending_mutex_);
     pending_.push_back(
         {{"plugin", action.plugin_id}, {"call", action.function}, {"arguments", action.arguments}});
   });
   chat_host_.host->on_emit([this](const EmitRecord& record) {
-    std::lock_guard lock(pending_mutex);
+    std::lock_guard lock(pending_mutex_);
     pending_.push_back({{"plugin", record.plugin_id},
                         {"emit", record.event},
                         {"payload", record.payload},
@@ -55,12 +52,7 @@ bool EventPump::process(const Json& line, size_t line_number) {
   }
   std::string event = line["event"].get<std::string>();
   Json payload = line.value("payload", Json::object());
-  auto spec = chat_host_.host->events();
-  std::shared_ptr<const EventSpec> found;
-  for (const auto& s : spec) {
-    if (s->name == event)
-      found = s;
-  }
+  std::shared_ptr<const EventSpec> found = host.event(event);
   if (found && found->compiled) {
     auto issues = found->compiled->validate(payload);
     if (!issues.empty()) {
@@ -71,7 +63,7 @@ bool EventPump::process(const Json& line, size_t line_number) {
     }
   }
   {
-    std::lock_guard lock(pending_mutex);
+    std::lock_guard lock(pending_mutex_);
     pending_ = Json::array();
   }
   Json record = {{"event", event}, {"payload", payload}};
@@ -99,7 +91,7 @@ bool EventPump::process(const Json& line, size_t line_number) {
   }
   host.wait_idle();
   {
-    std::lock_guard lock(pending_mutex);
+    std::lock_guard lock(pending_mutex_);
     record["actions"] = pending_;
   }
   if (json_) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdio>
+#include <mutex>
 #include <string>
 
 #include "cli_host.h"
@@ -24,7 +25,9 @@ class EventPump {
   ChatHost& chat_host_;
   bool json_;
   bool color_;
-  Json pending_ = Json::array();  // actions and emits seen during the current event
+  // Observers run on plugin threads while process() waits for them.
+  std::mutex pending_mutex_;
+  Json pending_ = Json::array();  // guarded by pending_mutex_: actions and emits of this event
 };
 
 }  // namespace outlet::cli
