@@ -94,7 +94,12 @@ class CannedHttp {
   Json requests_ = Json::array();
 };
 
+constexpr size_t kMaxLogLines = 50;
+
 struct ScenarioContext {
+  // Declared before `host`, which logs until it is destroyed.
+  std::mutex log_mutex;
+  std::vector<std::string> log;  // guarded by log_mutex; the plugin's log lines, capped
   std::unique_ptr<ScenarioDomain> domain;
   std::unique_ptr<CannedHttp> http;
   std::unique_ptr<Host> host;
@@ -108,7 +113,14 @@ Result<std::unique_ptr<ScenarioContext>> set_up(const std::string& plugin_dir, c
                                                 const ScenarioOptions& options) {
   auto context = std::make_unique<ScenarioContext>();
   HostOptions host_options;
-  host_options.log_sink = [](const std::string&, std::string_view, const std::string&) {};
+  // Kept for the report: a failing scenario shows what the plugin logged.
+  host_options.log_sink = [ctx = context.get()](const std::string& plugin, std::string_view level,
+                                                const std::string& message) {
+    std::lock_guard lock(ctx->log_mutex);
+    if (ctx->log.size() < kMaxLogLines) {
+      ctx->log.push_back("[" + plugin + "] " + std::string(level) + ": " + message);
+    }
+  };
   auto host = Host::create(host_options);
   if (!host.ok())
     return host.error();
@@ -349,11 +361,14 @@ ScenarioResult run_one(const std::string& plugin_dir, const std::string& file, c
     result.failures.emplace_back("\"events\" must be an array of steps");
     return finish();
   }
+  ScenarioContext& ctx = **context;
   for (size_t i = 0; i < steps.size(); ++i)
-    check_step(**context, steps[i], i, result.failures);
-  (*context)->host->wait_idle();
+    check_step(ctx, steps[i], i, result.failures);
+  ctx.host->wait_idle();
   if (scenario.contains("expect"))
-    check_final(**context, scenario["expect"], result.failures);
+    check_final(ctx, scenario["expect"], result.failures);
+  std::lock_guard lock(ctx.log_mutex);
+  result.log = ctx.log;
   return finish();
 }
 
@@ -515,6 +530,11 @@ std::string format_report_human(const std::vector<TestReport>& reports) {
       out << "  " << (s.passed ? "✓ " : "✗ ") << s.name << " (" << duration << " ms)\n";
       for (const std::string& failure : s.failures)
         out << "      " << failure << "\n";
+      if (!s.passed && !s.log.empty()) {
+        out << "      plugin log:\n";
+        for (const std::string& line : s.log)
+          out << "        " << line << "\n";
+      }
     }
     passed += report.passed();
     failed += report.failed();
@@ -536,6 +556,7 @@ std::string format_report_json(const std::vector<TestReport>& reports) {
                                      {"name", s.name},
                                      {"passed", s.passed},
                                      {"failures", s.failures},
+                                     {"log", s.log},
                                      {"durationMs", s.duration_ms}});
     }
     passed += report.passed();

@@ -38,6 +38,7 @@ struct ScenarioResult {
   std::string name;
   bool passed = false;
   std::vector<std::string> failures;
+  std::vector<std::string> log;  // what the plugin logged (and host warnings), first 50 lines
   double duration_ms = 0;
 };
 

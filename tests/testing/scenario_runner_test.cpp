@@ -213,6 +213,21 @@ TEST_F(ScenarioRunnerTest, JsonAndJunitReportsCarryEveryScenario) {
   EXPECT_THAT(junit, HasSubstr("<failure message="));
 }
 
+TEST_F(ScenarioRunnerTest, AFailingScenarioShowsWhatThePluginLogged) {
+  std::string announcer = plugin("announcer");
+  write(announcer, "log.test.json", R"([
+    {"name": "wrong text", "events": [{"event": "announcement.broadcast",
+      "payload": {"by": "alice", "text": "hi"}}], "expect": {"systemMessages": ["nope"]}}
+  ])");
+  TestReport report = run(announcer);
+  ASSERT_EQ(report.scenarios.size(), 1u);
+  ASSERT_FALSE(report.scenarios[0].passed);
+  EXPECT_THAT(report.scenarios[0].log,
+              ::testing::Contains("[announcer] info: announcement from alice"));
+  std::string human = format_report_human({report});
+  EXPECT_THAT(human, HasSubstr("plugin log:\n        [announcer] info: announcement from alice"));
+}
+
 TEST_F(ScenarioRunnerTest, AFolderWithoutTestsIsAnError) {
   std::string echo = plugin("echo-bot");
   auto report = run_plugin_tests(echo, chat_options());
