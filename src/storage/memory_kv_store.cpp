@@ -7,22 +7,10 @@
 #include <new>
 
 #include "outlet/kv_store.h"
+#include "storage/guarded.h"
 
 namespace outlet {
 namespace {
-
-// Turns anything thrown (allocation failure, a mutex error) into an Error, because
-// errors are values at module boundaries and callers do not expect exceptions.
-template <typename F>
-auto guarded(std::string_view op, F&& body) -> decltype(body()) {
-  try {
-    return body();
-  } catch (const std::bad_alloc&) {
-    return Error(ErrorCode::kResourceExhausted, std::string(op) + ": out of memory");
-  } catch (const std::exception& e) {
-    return Error(ErrorCode::kInternal, std::string(op) + ": " + e.what());
-  }
-}
 
 std::optional<Json> parse_stored(std::string_view text) {
   Json value = Json::parse(text, nullptr, /*allow_exceptions=*/false);

@@ -11,6 +11,7 @@
 #include <new>
 
 #include "outlet/kv_store.h"
+#include "storage/guarded.h"
 
 namespace outlet {
 namespace {
@@ -60,19 +61,6 @@ constexpr std::array<const char*, kStatementCount> kStatementSql = {
     "SELECT COALESCE(SUM(length(CAST(key AS BLOB)) + length(CAST(value AS BLOB))), 0) "
     "FROM kv WHERE ns = ?1",
 };
-
-// Thrown exceptions (allocation failure, a mutex error) become Errors, because errors are
-// values at module boundaries and callers do not expect exceptions.
-template <typename F>
-auto guarded(std::string_view op, F&& body) -> decltype(body()) {
-  try {
-    return body();
-  } catch (const std::bad_alloc&) {
-    return Error(ErrorCode::kResourceExhausted, std::string(op) + ": out of memory");
-  } catch (const std::exception& e) {
-    return Error(ErrorCode::kInternal, std::string(op) + ": " + e.what());
-  }
-}
 
 ErrorCode code_for(int rc) {
   switch (rc & 0xFF) {  // primary code of an extended result code

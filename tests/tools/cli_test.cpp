@@ -115,6 +115,39 @@ TEST_F(CliTest, RunProcessesGoodLinesAndReportsBadOnes) {
   EXPECT_THAT(run.output, HasSubstr(R"("body":"***")"));
 }
 
+TEST_F(CliTest, RunAppliesAValidatedConfigFileAndRefusesABadOne) {
+  std::ofstream(dir_ / "drop.json") << R"({"mode": "drop"})";
+  std::string darn =
+      R"({"event": "chat.message.received", "payload": {"user": {"id": "u"}, "body": "darn"}})"
+      "\n";
+  CliRun good = outlet("run " + examples() + " --enable-all --json --config word-filter=" +
+                           (dir_ / "drop.json").string(),
+                       darn);
+  EXPECT_EQ(good.status, 0) << good.output;
+  EXPECT_THAT(good.output, HasSubstr(R"("dropped":true)"));
+
+  std::ofstream(dir_ / "bad.json") << R"({"mode": "shout", "extra": 1})";
+  CliRun bad = outlet(
+      "run " + examples() + " --enable-all --config word-filter=" + (dir_ / "bad.json").string(),
+      darn);
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_THAT(bad.output, HasSubstr("config.mode: must be one of"));
+  EXPECT_THAT(bad.output, HasSubstr("config.extra: additional property"));
+  CliRun malformed = outlet("run " + examples() + " --config word-filter", "");
+  EXPECT_EQ(malformed.status, 2);
+  EXPECT_THAT(malformed.output, HasSubstr("expected PLUGIN-ID=FILE.json"));
+}
+
+TEST_F(CliTest, RunRefusesABadSecretsFileWithoutPrintingSecrets) {
+  std::ofstream(dir_ / "secrets.json")
+      << R"({"echo-bot": {"token": 12345678, "ok": "s3cr3t-value"}})";
+  CliRun run = outlet("run " + examples() + " --secrets " + (dir_ / "secrets.json").string(), "");
+  EXPECT_EQ(run.status, 2);
+  EXPECT_THAT(run.output, HasSubstr("echo-bot.token: must be a string"));
+  EXPECT_THAT(run.output, Not(HasSubstr("12345678")));
+  EXPECT_THAT(run.output, Not(HasSubstr("s3cr3t-value")));
+}
+
 TEST_F(CliTest, RunWithoutEnableLoadsNothingAndSaysWhy) {
   CliRun run = outlet("run " + examples(), "");
   EXPECT_EQ(run.status, 0);

@@ -32,6 +32,20 @@ ScenarioOptions scenario_options() {
   return options;
 }
 
+int approve_and_enable_all(Host& host, const DiscoveryReport& report) {
+  int failures = 0;
+  for (const DiscoveredPlugin& plugin : report.plugins) {
+    const std::string& id = plugin.parsed.manifest.id;
+    for (Status s : {host.approve(id), host.enable(id)}) {
+      if (!s.ok()) {
+        print_error(s.error(), id + ": ");
+        ++failures;
+      }
+    }
+  }
+  return failures;
+}
+
 std::string examples_dir() {
   if (const char* dir = std::getenv("OUTLET_EXAMPLES_DIR"); dir != nullptr && *dir != '\0') {
     return dir;

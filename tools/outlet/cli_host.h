@@ -21,6 +21,10 @@ Status prepare_host(Host& host);
 Result<ChatHost> make_chat_host(HostOptions options);
 ScenarioOptions scenario_options();
 
+// Approves every discovered plugin's declared permissions and enables it, printing
+// what failed; returns how many failed.
+int approve_and_enable_all(Host& host, const DiscoveryReport& report);
+
 // The example plugins folder: $OUTLET_EXAMPLES_DIR, else the source tree's.
 std::string examples_dir();
 

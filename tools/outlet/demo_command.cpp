@@ -85,14 +85,7 @@ int demo(std::string data_dir, bool json) {
                 plugins.c_str());
     std::printf("State (grants, config, KV) in SQLite under %s\n\n", data_dir.c_str());
   }
-  for (const DiscoveredPlugin& plugin : report->plugins) {
-    const std::string& id = plugin.parsed.manifest.id;
-    if (Status s = host.approve(id); !s.ok())
-      print_error(s.error(), id + ": ");
-    if (Status s = host.enable(id); !s.ok())
-      print_error(s.error(), id + ": ");
-  }
-  int failures = 0;
+  int failures = approve_and_enable_all(host, *report);
   for (const PluginStatus& status : host.statuses()) {
     if (!json) {
       std::printf("  %-16s %s  [%s]\n", status.id.c_str(),

@@ -17,9 +17,61 @@ struct RunOptions {
   std::string plugins_dir;
   std::string events = "-";
   std::string data_dir;
+  std::vector<std::string> configs;  // "ID=FILE"
+  std::string secrets_file;
   bool enable_all = false;
   bool json = false;
 };
+
+Result<Json> read_json_file(const std::string& path) {
+  auto text = read_file_capped(path, 1 << 20);
+  if (!text.ok())
+    return text.error();
+  return parse_json_text(*text, path);
+}
+
+// Config files (validated against each plugin's schema; nothing is stored on
+// error) and a secrets file {"plugin-id": {"name": "value"}}.
+Status apply_operator_files(Host& host, const RunOptions& o) {
+  for (const std::string& entry : o.configs) {
+    size_t equals = entry.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--config \"" + entry + "\": expected PLUGIN-ID=FILE.json");
+    }
+    std::string id = entry.substr(0, equals);
+    auto config = read_json_file(entry.substr(equals + 1));
+    if (!config.ok())
+      return config.error();
+    if (Status s = host.set_config(id, *config); !s.ok())
+      return s;
+  }
+  if (o.secrets_file.empty())
+    return {};
+  auto secrets = read_json_file(o.secrets_file);
+  if (!secrets.ok())
+    return secrets.error();
+  if (!secrets->is_object()) {
+    return Error(ErrorCode::kInvalidArgument, o.secrets_file + " is invalid",
+                 {{"", "must be {\"plugin-id\": {\"name\": \"value\"}}"}});
+  }
+  for (const auto& [id, names] : secrets->items()) {
+    if (!names.is_object()) {
+      return Error(ErrorCode::kInvalidArgument, o.secrets_file + " is invalid",
+                   {{id, "must be an object of name: string value"}});
+    }
+    for (const auto& [name, value] : names.items()) {
+      if (!value.is_string()) {
+        // The value itself is never echoed: it is a secret.
+        return Error(ErrorCode::kInvalidArgument, o.secrets_file + " is invalid",
+                     {{id + "." + name, "must be a string"}});
+      }
+      if (Status s = host.set_secret(id, name, value.get<std::string>()); !s.ok())
+        return s;
+    }
+  }
+  return {};
+}
 
 int run(const RunOptions& o) {
   HostOptions host_options;
@@ -38,15 +90,12 @@ int run(const RunOptions& o) {
   for (const DiscoveryProblem& problem : report->problems) {
     print_error(problem.error, problem.folder + ": ");
   }
-  if (o.enable_all) {
-    for (const DiscoveredPlugin& plugin : report->plugins) {
-      const std::string& id = plugin.parsed.manifest.id;
-      if (Status s = host.approve(id); !s.ok())
-        print_error(s.error(), id + ": ");
-      if (Status s = host.enable(id); !s.ok())
-        print_error(s.error(), id + ": ");
-    }
+  if (Status s = apply_operator_files(host, o); !s.ok()) {
+    print_error(s.error());
+    return 2;
   }
+  if (o.enable_all)
+    (void)approve_and_enable_all(host, *report);
   if (Status s = host.start(); !s.ok())
     print_error(s.error());
   for (const PluginStatus& status : host.statuses()) {
@@ -99,6 +148,12 @@ void add_run_command(CLI::App& app, int& exit_code) {
                       "A JSON-lines file of events, or - for stdin (default)");
   command->add_option("--data-dir", o->data_dir,
                       "Keep grants, enabled set, config and KV here (SQLite); default: in memory");
+  command->add_option("--config", o->configs,
+                      "PLUGIN-ID=FILE.json: the plugin's config, validated against its schema "
+                      "(repeatable)");
+  command->add_option("--secrets", o->secrets_file,
+                      "A JSON file {\"plugin-id\": {\"name\": \"value\"}} of secrets for "
+                      "secrets.get (never printed)");
   command->add_flag("--enable-all", o->enable_all,
                     "Approve every plugin's declared permissions and enable it");
   command->add_flag("--json", o->json, "Print one JSON object per event");
