@@ -170,6 +170,12 @@ std::function<void()> Dispatcher::detach_later(std::string_view plugin_id) {
   return [slot] { std::lock_guard call(slot->call_mutex); };
 }
 
+bool Dispatcher::is_active(std::string_view plugin_id) const {
+  std::lock_guard lock(slots_mutex_);
+  auto it = slots_.find(plugin_id);
+  return it != slots_.end() && it->second->active.load(std::memory_order_acquire);
+}
+
 bool Dispatcher::is_attached(std::string_view plugin_id) const {
   std::lock_guard lock(slots_mutex_);
   return slots_.count(plugin_id) > 0;

@@ -64,6 +64,8 @@ class Dispatcher {
   // the plugin's call might need: they release it, then wait.
   std::function<void()> detach_later(std::string_view plugin_id);
   bool is_attached(std::string_view plugin_id) const;
+  // Attached and not stopped by strikes.
+  bool is_active(std::string_view plugin_id) const;
 
   FilterOutcome filter(std::string_view event, Json payload);
   // Queues the event for every notify subscriber; returns how many were queued.

@@ -706,7 +706,10 @@ void Host::handle_auto_disable(const std::string& id, const std::string& reason)
   AfterUnlock after_unlock(*this);
   std::lock_guard lock(mutex_);
   Record* record = find(id);
-  if (record == nullptr)
+  // The strikes belong to the instance that earned them. If the operator disabled,
+  // reloaded or re-enabled the plugin since, the attached instance (if any) is a
+  // new, active one and this report is stale.
+  if (record == nullptr || !record->attached || dispatcher_->is_active(id))
     return;
   (void)settings_->update(id, [&](PluginSettings& settings) {
     settings.enabled = false;

@@ -531,6 +531,20 @@ TEST_F(DispatcherTest, RequestToAnAutoDisabledPluginSaysItIsDisabled) {
   EXPECT_THAT(again.error().message(), HasSubstr("disabled"));
 }
 
+TEST_F(DispatcherTest, AnAutoDisabledPluginStaysAttachedButIsNotActive) {
+  DispatchOptions options;
+  options.strike_limit = 1;
+  start(options);
+  attach("victim", {on(HookKind::kRequest, "evt")}, fails("nope"));
+  EXPECT_TRUE(dispatcher_->is_active("victim"));
+  ASSERT_FALSE(dispatcher_->request("victim", "evt", Json()).ok());
+  // The host detaches it; until then the dispatcher reports it attached, not active,
+  // which is how the host tells a stale strike report from a fresh instance.
+  EXPECT_TRUE(dispatcher_->is_attached("victim"));
+  EXPECT_FALSE(dispatcher_->is_active("victim"));
+  EXPECT_FALSE(dispatcher_->is_active("never-attached"));
+}
+
 TEST_F(DispatcherTest, DisabledFilterIsSkippedWithoutAStep) {
   DispatchOptions options;
   options.strike_limit = 1;
