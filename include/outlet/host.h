@@ -11,6 +11,7 @@
 // never hold the host's lock while plugin code runs.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -164,7 +165,8 @@ class Host {
   KindRegistry kinds_;
   PluginRegistry registry_{kinds_};
   std::unique_ptr<EventCatalogue> catalogue_;
-  std::vector<HostFunctionSpec> functions_;
+  // A deque: loaded plugins keep pointers to these, so a later declaration must not move them.
+  std::deque<HostFunctionSpec> functions_;
   std::vector<PermissionSpec> permissions_;
   std::map<RuntimeKind, std::unique_ptr<Runtime>> runtimes_;
   NativeRuntime* native_ = nullptr;

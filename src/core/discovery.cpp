@@ -1,10 +1,13 @@
 #include "outlet/discovery.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 namespace outlet {
 namespace fs = std::filesystem;
@@ -26,18 +29,44 @@ bool is_inside(const fs::path& root, const fs::path& candidate) {
 }  // namespace
 
 Result<std::string> read_file_capped(const std::string& path, size_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // O_NONBLOCK: a FIFO or device planted under a plugin's name must not hang the
+  // host; only regular files are read.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
     return Error(ErrorCode::kNotFound, "cannot read " + path + ": " + std::strerror(errno));
   }
-  std::string content;
-  content.resize(max_bytes + 1);
-  in.read(content.data(), static_cast<std::streamsize>(content.size()));
-  content.resize(static_cast<size_t>(in.gcount()));
-  if (content.size() > max_bytes) {
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    ::close(fd);
+    return Error(ErrorCode::kInvalidArgument, path + " is not a regular file");
+  }
+  if (static_cast<uint64_t>(info.st_size) > max_bytes) {
+    ::close(fd);
     return Error(ErrorCode::kResourceExhausted,
                  path + " is larger than " + std::to_string(max_bytes) + " bytes");
   }
+  std::string content;
+  content.resize(static_cast<size_t>(info.st_size) + 1);
+  size_t filled = 0;
+  for (;;) {
+    ssize_t n = ::read(fd, content.data() + filled, content.size() - filled);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    filled += static_cast<size_t>(n);
+    if (filled == content.size()) {
+      if (filled > max_bytes)
+        break;  // grew while we read it
+      content.resize(std::min(content.size() * 2, max_bytes + 1));
+    }
+  }
+  ::close(fd);
+  if (filled > max_bytes) {
+    return Error(ErrorCode::kResourceExhausted,
+                 path + " is larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  content.resize(filled);
   return content;
 }
 
@@ -78,7 +107,11 @@ Result<DiscoveredPlugin> read_plugin_folder(const std::string& folder,
   if (!fs::exists(manifest_path, ec)) {
     return Error(ErrorCode::kNotFound, folder + " has no plugin.json");
   }
-  auto text = read_file_capped(manifest_path.string(), kMaxManifestBytes);
+  // The manifest, like the entrypoint, must really live in the plugin's folder.
+  auto inside = resolve_inside(root.string(), "plugin.json", "plugin.json");
+  if (!inside.ok())
+    return inside.error();
+  auto text = read_file_capped(*inside, kMaxManifestBytes);
   if (!text.ok())
     return text.error();
   auto parsed = parse_manifest_text(*text, vocabulary);

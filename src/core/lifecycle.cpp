@@ -34,7 +34,8 @@ bool is_transition_allowed(PluginState from, PluginState to) {
     case S::kDiscovered:
       return to == S::kValidated || to == S::kFailed || to == S::kDisabled;
     case S::kValidated:
-      return to == S::kBlocked || to == S::kLoading || to == S::kDisabled;
+      // -> failed: an auto-disable remembered across a restart, without a fake load.
+      return to == S::kBlocked || to == S::kLoading || to == S::kDisabled || to == S::kFailed;
     case S::kBlocked:
       return to == S::kValidated || to == S::kDisabled;
     case S::kLoading:

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "core/json_text.h"
+#include "core/text.h"
 #include "outlet/discovery.h"
 
 namespace outlet {
@@ -111,10 +112,10 @@ Result<std::unique_ptr<SettingsStore>> SettingsStore::open(const std::string& pa
     return Error(ErrorCode::kInvalidArgument,
                  "settings file " + path + " is corrupt (not a JSON object); fix or remove it");
   }
-  if (document.value("version", 0) != kFormatVersion) {
-    return Error(ErrorCode::kInvalidArgument, "settings file " + path +
-                                                  " has unsupported version " +
-                                                  document.value("version", Json(0)).dump());
+  const Json version = document.value("version", Json(0));
+  if (!version.is_number_integer() || version.get<int64_t>() != kFormatVersion) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "settings file " + path + " has unsupported version " + dump_short(version));
   }
   const Json& plugins = document.value("plugins", Json::object());
   if (!plugins.is_object()) {
@@ -150,7 +151,7 @@ Status SettingsStore::persist(const std::map<std::string, PluginSettings>& plugi
   Json document = {{"version", kFormatVersion}, {"plugins", Json::object()}};
   for (const auto& [id, settings] : plugins)
     document["plugins"][id] = to_json(settings);
-  return write_file_atomically(path_, document.dump(2) + "\n");
+  return write_file_atomically(path_, dump_json(document, 2) + "\n");
 }
 
 Status SettingsStore::update(const std::string& id,

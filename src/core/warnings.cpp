@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/text.h"
+
 namespace outlet {
 namespace {
 constexpr size_t kMaxMessageBytes = 2048;
@@ -9,10 +11,7 @@ constexpr size_t kMaxMessageBytes = 2048;
 
 bool WarningLog::add(std::string hook, std::string message) {
   // A plugin controls its error text; cap it so warnings cannot be a memory sink.
-  if (message.size() > kMaxMessageBytes) {
-    message.resize(kMaxMessageBytes);
-    message += "…";
-  }
+  message = truncate_utf8(message, kMaxMessageBytes);
   auto now = std::chrono::system_clock::now();
   std::lock_guard lock(mutex_);
   ++total_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/json_schema.h"
+#include "core/text.h"
 
 namespace outlet {
 
@@ -69,9 +70,7 @@ Result<Verdict> read_verdict(Json value) {
   if (value.is_null())
     return verdict;
   auto invalid = [&](const std::string& why) {
-    std::string shown = value.dump();
-    if (shown.size() > 200)
-      shown = shown.substr(0, 200) + "…";
+    std::string shown = dump_short(value);
     return Error(ErrorCode::kPluginError,
                  "filter returned " + shown + ": " + why +
                      " (expected nothing, {action:\"pass\"}, {action:\"modify\", payload} or "
@@ -166,8 +165,14 @@ std::function<void()> Dispatcher::detach_later(std::string_view plugin_id) {
     slots_.erase(it);
     rebuild_table();
   }
-  // Waits for a call in flight; queued notifications see `active == false` and skip.
-  return [slot] { std::lock_guard call(slot->call_mutex); };
+  // Waits for a call in flight, then destroys the instance there and then: it may
+  // call back into its host environment while it goes (a Lua __gc, a JS finalizer),
+  // and the host frees that environment right after this returns. Queued
+  // notifications and table snapshots keep the slot, but see `active == false`.
+  return [slot] {
+    std::lock_guard call(slot->call_mutex);
+    slot->instance.reset();
+  };
 }
 
 bool Dispatcher::is_active(std::string_view plugin_id) const {
@@ -263,8 +268,8 @@ Result<Json> Dispatcher::invoke(Slot& slot, HookKind kind, std::string_view even
   // Native code cannot be interrupted; a call that overran its deadline still
   // fails (its answer is discarded) so every runtime shares one timeout rule.
   if (result.ok() && elapsed > std::chrono::milliseconds(timeout_ms)) {
-    result = Error(ErrorCode::kDeadlineExceeded, "took " + std::to_string(elapsed_ns / 1000000) +
-                                                     " ms, over the " + std::to_string(timeout_ms) +
+    // No measured time in the text: repeats must de-duplicate in the warning log.
+    result = Error(ErrorCode::kDeadlineExceeded, "ran over the " + std::to_string(timeout_ms) +
                                                      " ms limit for " +
                                                      std::string(hook_kind_name(kind)) + " hooks");
   }
@@ -272,8 +277,13 @@ Result<Json> Dispatcher::invoke(Slot& slot, HookKind kind, std::string_view even
     record_failure(slot, kind, event, result.error());
     return result;
   }
-  slot.consecutive_failures.store(0, std::memory_order_relaxed);
+  // Not a success yet: the caller resets the strike count once the answer itself
+  // is valid for its hook (a well-formed verdict, an object for dispatch).
   return result;
+}
+
+void Dispatcher::record_success(Slot& slot) {
+  slot.consecutive_failures.store(0, std::memory_order_relaxed);
 }
 
 void Dispatcher::record_failure(Slot& slot, HookKind kind, std::string_view event,
@@ -312,7 +322,8 @@ FilterOutcome Dispatcher::filter(std::string_view event, Json payload) {
       Result<Json> answer = invoke(*slot, HookKind::kFilter, event, payload, 0);
       if (!answer.ok()) {
         // seeds/003: filters fail open: skip this plugin, keep the payload.
-        if (answer.error().code() != ErrorCode::kFailedPrecondition) {
+        if (slot->active.load(std::memory_order_acquire) ||
+            answer.error().code() != ErrorCode::kFailedPrecondition) {
           outcome.steps.push_back({slot->id, FilterAction::kFailed, answer.error().message()});
         }
         continue;
@@ -340,6 +351,7 @@ FilterOutcome Dispatcher::filter(std::string_view event, Json payload) {
           continue;
         }
       }
+      record_success(*slot);
       switch (verdict->action) {
         case FilterAction::kPass:
         case FilterAction::kFailed:
@@ -379,7 +391,8 @@ size_t Dispatcher::notify(std::string_view event, Json payload, int depth) {
     slot->mailbox->post([this, slot, shared, name, depth] {
       if (!slot->active.load(std::memory_order_acquire))
         return;
-      (void)invoke(*slot, HookKind::kNotify, *name, *shared, depth);
+      if (invoke(*slot, HookKind::kNotify, *name, *shared, depth).ok())
+        record_success(*slot);
     });
     ++queued;
   }
@@ -396,6 +409,8 @@ std::vector<Contribution> Dispatcher::collect(std::string_view event, const Json
     if (!slot->active.load(std::memory_order_acquire))
       continue;
     Result<Json> answer = invoke(*slot, HookKind::kCollect, event, payload, 0);
+    if (answer.ok())
+      record_success(*slot);
     if (answer.ok() && !answer->is_null()) {
       contributions.push_back({slot->id, std::move(answer).value()});
     }
@@ -412,15 +427,20 @@ DispatchOutcome Dispatcher::dispatch(std::string_view event, const Json& payload
       if (!slot->active.load(std::memory_order_acquire))
         continue;
       Result<Json> answer = invoke(*slot, HookKind::kDispatch, event, payload, 0);
-      if (!answer.ok() || answer->is_null())
+      if (!answer.ok())
         continue;
-      if (!answer->is_object()) {
-        record_failure(*slot, HookKind::kDispatch, event,
-                       Error(ErrorCode::kPluginError, "dispatch handler returned " +
-                                                          answer->dump().substr(0, 200) +
-                                                          "; expected an object or nothing"));
+      if (answer->is_null()) {
+        record_success(*slot);
         continue;
       }
+      if (!answer->is_object()) {
+        record_failure(
+            *slot, HookKind::kDispatch, event,
+            Error(ErrorCode::kPluginError, "dispatch handler returned " + dump_short(*answer) +
+                                               "; expected an object or nothing"));
+        continue;
+      }
+      record_success(*slot);
       outcome.results.push_back({slot->id, std::move(answer).value()});
     }
   }
@@ -446,7 +466,10 @@ Result<Json> Dispatcher::request(std::string_view plugin_id, std::string_view ev
     return Error(ErrorCode::kNotFound, "plugin \"" + slot->id + "\" has no request handler for \"" +
                                            std::string(event) + "\"");
   }
-  return invoke(*slot, HookKind::kRequest, event, payload, 0);
+  Result<Json> answer = invoke(*slot, HookKind::kRequest, event, payload, 0);
+  if (answer.ok())
+    record_success(*slot);
+  return answer;
 }
 
 void Dispatcher::wait_idle() {

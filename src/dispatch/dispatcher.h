@@ -94,6 +94,7 @@ class Dispatcher {
   Result<Json> invoke(Slot& slot, HookKind kind, std::string_view event, const Json& payload,
                       int depth);
   void record_failure(Slot& slot, HookKind kind, std::string_view event, const Error& error);
+  void record_success(Slot& slot);
 
   const EventCatalogue& catalogue_;
   DispatchOptions options_;

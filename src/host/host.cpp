@@ -624,7 +624,10 @@ Status Host::check_subscriptions(const Manifest& manifest, std::vector<Subscript
 Status Host::load(Record& record, int load_index) {
   const Manifest& manifest = *record.manifest;
   advance(record, PluginState::kLoading, "");
+  std::unique_ptr<PluginInstance> instance;
   auto fail = [&](const Error& error) -> Status {
+    // The instance goes first: it may call into its environment while it is destroyed.
+    instance.reset();
     record.environment.reset();
     advance(record, PluginState::kFailed, error.to_string());
     record.warnings->add("load", error.to_string());
@@ -668,10 +671,11 @@ Status Host::load(Record& record, int load_index) {
 
   InstanceSpec spec{record.manifest, record.source.root, record.source.entrypoint_path,
                     record.environment.get()};
-  auto instance = runtime->second->instantiate(spec);
-  if (!instance.ok())
-    return fail(instance.error());
-  std::vector<Subscription> subscriptions = (*instance)->subscriptions();
+  auto created = runtime->second->instantiate(spec);
+  if (!created.ok())
+    return fail(created.error());
+  instance = std::move(created).value();
+  std::vector<Subscription> subscriptions = instance->subscriptions();
   if (Status checked = check_subscriptions(manifest, subscriptions); !checked.ok()) {
     return fail(checked.error());
   }
@@ -691,7 +695,7 @@ Status Host::load(Record& record, int load_index) {
                                        "(yet)");
     }
   }
-  if (Status attached = dispatcher_->attach(record.manifest, std::move(instance).value(),
+  if (Status attached = dispatcher_->attach(record.manifest, std::move(instance),
                                             std::move(subscriptions), load_index);
       !attached.ok()) {
     catalogue_->remove_declared_by(manifest.id);

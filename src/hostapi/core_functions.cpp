@@ -2,6 +2,7 @@
 #include <chrono>
 
 #include "core/json_schema.h"
+#include "core/text.h"
 #include "hostapi/args.h"
 #include "hostapi/plugin_environment.h"
 
@@ -20,11 +21,11 @@ HostFunctionSpec log_function(LogLevel level) {
             HostArgs a(name, args);
             if (Status s = a.expect_count(1, 1, {"message"}); !s.ok())
               return s.error();
-            std::string message = a.at(0).is_string() ? a.at(0).get<std::string>() : a.at(0).dump();
-            if (message.size() > kMaxLogBytes) {
-              message.resize(kMaxLogBytes);
-              message += "… (truncated)";
-            }
+            const Json& line = a.at(0);
+            std::string text = line.is_string() ? line.get<std::string>() : dump_json(line);
+            std::string message = truncate_utf8(text, kMaxLogBytes);
+            if (text.size() > kMaxLogBytes)
+              message += " (truncated)";
             if (call.services.log)
               call.services.log(call.services.plugin_id, level, message);
             return Json();
@@ -171,7 +172,7 @@ Status check_emit(const HostCall& call, const std::string& event, const Json& pa
                  "events.emit: event \"" + event +
                      "\" has a direction that does not let the plugin send it (serverRelay does)");
   }
-  size_t bytes = payload.dump().size();
+  size_t bytes = dump_json(payload).size();
   if (bytes > spec->max_payload_bytes) {
     return Error(ErrorCode::kResourceExhausted, "events.emit: payload of \"" + event + "\" is " +
                                                     std::to_string(bytes) +

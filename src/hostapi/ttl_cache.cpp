@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/text.h"
+
 namespace outlet {
 
 TtlCache::TtlCache(size_t max_entries, size_t max_bytes, Clock clock)
@@ -29,7 +31,7 @@ std::optional<Json> TtlCache::get(const std::string& key) {
 }
 
 Status TtlCache::set(const std::string& key, Json value, std::chrono::milliseconds ttl) {
-  size_t bytes = key.size() + value.dump().size();
+  size_t bytes = key.size() + dump_json(value).size();
   if (bytes > max_bytes_) {
     return Error(ErrorCode::kResourceExhausted, "cache.set: entry of " + std::to_string(bytes) +
                                                     " bytes exceeds the cache's " +

@@ -10,6 +10,7 @@
 
 #include "core/json_text.h"
 #include "core/suggest.h"
+#include "core/text.h"
 #include "hostapi/args.h"
 #include "hostapi/host_glob.h"
 #include "outlet/discovery.h"
@@ -21,8 +22,7 @@ namespace {
 constexpr size_t kMaxScenarioFileBytes = 8 << 20;
 
 std::string shorten(const Json& value) {
-  std::string text = value.dump();
-  return text.size() > 160 ? text.substr(0, 160) + "…" : text;
+  return dump_short(value, 160);
 }
 
 bool is_regex_literal(const Json& expected) {
@@ -97,15 +97,16 @@ class CannedHttp {
 constexpr size_t kMaxLogLines = 50;
 
 struct ScenarioContext {
-  // Declared before `host`, which logs until it is destroyed.
+  // Everything the host's observers and host functions write to is declared before
+  // `host`, so it outlives the host's last call.
   std::mutex log_mutex;
   std::vector<std::string> log;  // guarded by log_mutex; the plugin's log lines, capped
+  std::mutex emits_mutex;
+  Json emits = Json::array();  // guarded by emits_mutex
   std::unique_ptr<ScenarioDomain> domain;
   std::unique_ptr<CannedHttp> http;
   std::unique_ptr<Host> host;
   std::string plugin_id;
-  std::mutex emits_mutex;
-  Json emits = Json::array();
 };
 
 // Builds a fresh host with the plugin loaded, per the scenario's `given`.
@@ -221,7 +222,7 @@ void check_step(ScenarioContext& context, const Json& step, size_t index,
       return;
     std::string action = filter_action_of(outcome);
     if (expect->contains("action") && (*expect)["action"] != action) {
-      fail("expected action " + (*expect)["action"].dump() + ", got \"" + action + "\"" +
+      fail("expected action " + dump_short((*expect)["action"]) + ", got \"" + action + "\"" +
            (outcome.dropped ? " (reason \"" + outcome.reason + "\")" : ""));
     }
     if (expect->contains("payload")) {
@@ -303,6 +304,48 @@ void check_final(ScenarioContext& context, const Json& expect, std::vector<std::
   }
 }
 
+// A scenario file is hostile input like any other: every field that is read later
+// is checked for its type here, so a wrong type is a failure, not a crash.
+std::vector<std::string> shape_problems(const Json& scenario, const Json& given) {
+  std::vector<std::string> problems;
+  if (!given.is_object()) {
+    problems.emplace_back("\"given\" must be an object");
+    return problems;
+  }
+  static const std::vector<std::string> kGiven = {"kv", "config", "secrets", "httpResponses"};
+  for (const auto& [key, value] : given.items()) {
+    if (std::find(kGiven.begin(), kGiven.end(), key) == kGiven.end()) {
+      problems.push_back("unknown field \"given." + key + "\"" + did_you_mean(key, kGiven));
+    }
+  }
+  for (const char* key : {"kv", "secrets"}) {
+    if (given.contains(key) && !given[key].is_object()) {
+      problems.push_back(std::string("\"given.") + key + "\" must be an object");
+    }
+  }
+  if (given.contains("httpResponses")) {
+    const Json& responses = given["httpResponses"];
+    if (!responses.is_array()) {
+      problems.emplace_back("\"given.httpResponses\" must be an array");
+    } else {
+      for (size_t i = 0; i < responses.size(); ++i) {
+        const Json& r = responses[i];
+        if (!r.is_object() || !r.contains("url") || !r["url"].is_string()) {
+          problems.push_back("given.httpResponses[" + std::to_string(i) +
+                             "] must be an object with a \"url\" string");
+        }
+      }
+    }
+  }
+  if (scenario.contains("expect") && !scenario["expect"].is_object()) {
+    problems.emplace_back("\"expect\" must be an object");
+  }
+  if (scenario.contains("expectError") && !scenario["expectError"].is_string()) {
+    problems.emplace_back("\"expectError\" must be a string (\"/regex/\" or exact text)");
+  }
+  return problems;
+}
+
 ScenarioResult run_one(const std::string& plugin_dir, const std::string& file, const Json& scenario,
                        size_t index, const ScenarioOptions& options) {
   ScenarioResult result;
@@ -319,9 +362,10 @@ ScenarioResult run_one(const std::string& plugin_dir, const std::string& file, c
     result.failures.emplace_back("a scenario must be an object");
     return finish();
   }
-  result.name = scenario.value("name", Json("[" + std::to_string(index) + "]")).is_string()
-                    ? scenario.value("name", "[" + std::to_string(index) + "]")
-                    : "[" + std::to_string(index) + "]";
+  const Json name = scenario.value("name", Json());
+  result.name = name.is_string() ? name.get<std::string>() : "[" + std::to_string(index) + "]";
+  if (!name.is_string())
+    result.failures.emplace_back("\"name\" must be a string");
   static const std::vector<std::string> kFields = {"name",   "given",       "events",
                                                    "expect", "expectError", "description"};
   for (const auto& [key, value] : scenario.items()) {
@@ -330,11 +374,8 @@ ScenarioResult run_one(const std::string& plugin_dir, const std::string& file, c
     }
   }
   const Json& given = scenario.value("given", Json::object());
-  static const std::vector<std::string> kGiven = {"kv", "config", "secrets", "httpResponses"};
-  for (const auto& [key, value] : given.items()) {
-    if (std::find(kGiven.begin(), kGiven.end(), key) == kGiven.end()) {
-      result.failures.push_back("unknown field \"given." + key + "\"" + did_you_mean(key, kGiven));
-    }
+  for (std::string& problem : shape_problems(scenario, given)) {
+    result.failures.push_back(std::move(problem));
   }
   if (!result.failures.empty())
     return finish();
@@ -342,8 +383,8 @@ ScenarioResult run_one(const std::string& plugin_dir, const std::string& file, c
   auto context = set_up(plugin_dir, given, options);
   if (scenario.contains("expectError")) {
     if (context.ok()) {
-      result.failures.push_back("expected set-up to fail with " + scenario["expectError"].dump() +
-                                ", but it succeeded");
+      result.failures.push_back("expected set-up to fail with " +
+                                dump_short(scenario["expectError"]) + ", but it succeeded");
     } else {
       std::string diff =
           match_expected(scenario["expectError"], Json(context.error().to_string()), "error");
@@ -462,9 +503,12 @@ std::vector<ScenarioResult> run_scenarios(const std::string& plugin_dir, const s
   }
   for (size_t i = 0; i < scenarios.size(); ++i) {
     const Json& scenario = scenarios[i];
-    if (!options.name_filter.empty() && scenario.is_object() &&
-        scenario.value("name", "").find(options.name_filter) == std::string::npos) {
-      continue;
+    if (!options.name_filter.empty()) {
+      const Json name = scenario.is_object() ? scenario.value("name", Json()) : Json();
+      if (!name.is_string() ||
+          name.get_ref<const std::string&>().find(options.name_filter) == std::string::npos) {
+        continue;
+      }
     }
     results.push_back(run_one(plugin_dir, file, scenario, i, options));
   }
@@ -481,9 +525,11 @@ Result<TestReport> run_plugin_tests(const std::string& plugin_dir, const Scenari
   }
   auto manifest = read_file_capped((fs::path(plugin_dir) / "plugin.json").string(), 1 << 20);
   if (manifest.ok()) {
-    Json document = Json::parse(*manifest, nullptr, false);
-    if (document.is_object())
-      report.plugin_id = document.value("id", "");
+    auto document = parse_json_text(*manifest, "plugin.json");
+    if (document.ok() && document->is_object() && document->contains("id") &&
+        (*document)["id"].is_string()) {
+      report.plugin_id = (*document)["id"].get<std::string>();
+    }
   }
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(tests, ec)) {
@@ -565,7 +611,7 @@ std::string format_report_json(const std::vector<TestReport>& reports) {
   }
   document["passed"] = passed;
   document["failed"] = failed;
-  return document.dump(2) + "\n";
+  return dump_json(document, 2) + "\n";
 }
 
 std::string format_report_junit(const std::vector<TestReport>& reports) {

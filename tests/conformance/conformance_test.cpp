@@ -149,6 +149,13 @@ TEST_P(ConformanceTest, AMalformedVerdictFailsOpen) {
   EXPECT_THAT(outcome.steps[0].detail, HasSubstr("filter returned 42"));
 }
 
+TEST_P(ConformanceTest, RepeatedMalformedVerdictsAutoDisableThePlugin) {
+  for (int i = 0; i < 5; ++i)
+    (void)host_->filter("chat.message.received", chat("garbage"));
+  EXPECT_EQ(host_->status("conformance")->state, PluginState::kFailed);
+  EXPECT_THAT(host_->status("conformance")->reason, HasSubstr("filter returned 42"));
+}
+
 TEST_P(ConformanceTest, NotifyReachesTheHandlerWhichWritesKv) {
   EXPECT_EQ(host_->notify("chat.message.received", chat("remember me")), 1u);
   host_->wait_idle();

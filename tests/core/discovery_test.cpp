@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -167,6 +168,30 @@ TEST_F(DiscoveryTest, EntrypointSymlinkOutsideTheRootIsRejected) {
   EXPECT_THAT(
       problem->error.to_string(),
       HasSubstr("entrypoint: resolves to " + (dir_.path() / "outside" / "secret.lua").string()));
+}
+
+TEST_F(DiscoveryTest, APluginJsonThatIsAFifoIsRejectedWithoutBlocking) {
+  fs::create_directories(plugins() / "fifo");
+  ASSERT_EQ(::mkfifo((plugins() / "fifo" / "plugin.json").c_str(), 0600), 0);
+  write_file(plugins() / "good" / "plugin.json", manifest("good-bot").dump());
+  write_file(plugins() / "good" / "main.lua", "return {}\n");
+  auto report = discover();  // would block forever if the FIFO were opened for reading
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->plugins.size(), 1u);
+  ASSERT_EQ(report->problems.size(), 1u);
+  EXPECT_THAT(report->problems[0].error.to_string(), HasSubstr("plugin.json"));
+  EXPECT_THAT(report->problems[0].error.to_string(), HasSubstr("regular file"));
+}
+
+TEST_F(DiscoveryTest, APluginJsonSymlinkOutsideTheRootIsRejected) {
+  write_file(dir_.path() / "outside" / "plugin.json", manifest("evil-bot").dump());
+  write_file(plugins() / "evil" / "main.lua", "return {}\n");
+  fs::create_symlink(dir_.path() / "outside" / "plugin.json", plugins() / "evil" / "plugin.json");
+  auto report = discover();
+  const DiscoveryProblem* problem = only_problem(report, "evil");
+  ASSERT_NE(problem, nullptr);
+  EXPECT_THAT(problem->error.to_string(),
+              HasSubstr("plugin.json \"plugin.json\" escapes the plugin root"));
 }
 
 TEST_F(DiscoveryTest, EntrypointUnderASymlinkedDirectoryOutsideTheRootIsRejected) {

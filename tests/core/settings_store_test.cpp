@@ -118,6 +118,16 @@ TEST_F(SettingsStoreTest, NoTemporaryFilesAreLeftBehind) {
   EXPECT_THAT(files(), ElementsAre("settings.json"));
 }
 
+TEST_F(SettingsStoreTest, AVersionOfTheWrongTypeIsAnErrorNotACrash) {
+  for (const char* text :
+       {R"({"version": "1", "plugins": {}})", R"({"version": null})", R"({"version": 1.5})"}) {
+    write(text);
+    auto store = SettingsStore::open(path_);
+    ASSERT_FALSE(store.ok()) << text;
+    EXPECT_THAT(store.error().message(), HasSubstr("has unsupported version")) << text;
+  }
+}
+
 TEST_F(SettingsStoreTest, CorruptFileIsRefusedAndLeftUntouched) {
   const std::string corrupt = "{\"version\": 1, \"plugins\": {\"a\": ";
   write(corrupt);

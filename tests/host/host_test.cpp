@@ -310,6 +310,61 @@ TEST_F(HostTest, DisablingAnAutoDisabledPluginReplacesTheStrikeReason) {
   EXPECT_EQ(state_of(*host, "flaky"), PluginState::kDisabled) << "stays the operator's decision";
 }
 
+TEST_F(HostTest, MultibyteTextInABadVerdictNeverCrashesTheHostOrItsSettings) {
+  // 150 two-byte characters: a 200-byte cut of the verdict would land mid-character.
+  std::string accents;
+  for (int i = 0; i < 150; ++i)
+    accents += "é";
+  write_plugin(manifest("unicode"));
+  code("unicode", [accents](NativePlugin& plugin) {
+    plugin.filter("chat.message", [accents](const Json&, PluginContext&) -> Result<Json> {
+      return Json{{"action", "modfy"}, {"text", "x" + accents}};
+    });
+  });
+  HostOptions options;
+  options.data_dir = data_dir().string();
+  options.strike_limit = 2;
+  auto host = make_host(std::move(options));
+  discover_all(*host, 1);
+  approve_and_enable(*host, "unicode");
+  for (int i = 0; i < 2; ++i) {
+    FilterOutcome outcome = host->filter("chat.message", Json{{"text", "hi"}});
+    ASSERT_EQ(outcome.steps.size(), 1u);
+    EXPECT_EQ(outcome.steps[0].action, FilterAction::kFailed) << outcome.steps[0].detail;
+    EXPECT_NO_THROW((void)Json(outcome.steps[0].detail).dump());
+  }
+  EXPECT_EQ(state_of(*host, "unicode"), PluginState::kFailed)
+      << "malformed verdicts are consecutive failures, so they reach the strike limit";
+  host.reset();
+  auto reopened = persistent_host();
+  discover_all(*reopened, 1);
+  ASSERT_TRUE(reopened->start().ok());
+  EXPECT_EQ(state_of(*reopened, "unicode"), PluginState::kFailed) << "the strike reason was saved";
+}
+
+TEST_F(HostTest, HostFunctionsDeclaredAfterPluginsLoadedLeaveThemWorking) {
+  write_plugin(manifest("early", {"log"}));
+  code("early", [](NativePlugin& plugin) {
+    plugin.request("ping", [](const Json&, PluginContext& context) -> Result<Json> {
+      if (Status s = context.log("info", "still here"); !s.ok())
+        return s.error();
+      return Json("pong");
+    });
+  });
+  auto host = make_host();
+  discover_all(*host, 1);
+  approve_and_enable(*host, "early");
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(host->declare_host_function(
+                        {"late.f" + std::to_string(i), "late", "",
+                         [](const HostCall&, const Json&) -> Result<Json> { return Json(); }})
+                    .ok());
+  }
+  auto answer = host->request("early", "ping", Json());
+  ASSERT_TRUE(answer.ok()) << answer.error().to_string();
+  EXPECT_EQ(*answer, "pong");
+}
+
 TEST_F(HostTest, AutoDisableFromANotificationOnAWorkerThreadSettles) {
   write_plugin(manifest("grumpy"));
   code("grumpy", [](NativePlugin& plugin) {

@@ -228,6 +228,37 @@ TEST_F(ScenarioRunnerTest, AFailingScenarioShowsWhatThePluginLogged) {
   EXPECT_THAT(human, HasSubstr("plugin log:\n        [announcer] info: announcement from alice"));
 }
 
+TEST_F(ScenarioRunnerTest, WrongTypesInAScenarioAreFailuresNotCrashes) {
+  std::string echo = plugin("echo-bot");
+  write(echo, "types.test.json", R"([
+    {"name": "null given", "given": null, "events": []},
+    {"name": "array given", "given": [], "events": []},
+    {"name": 5, "events": []},
+    {"name": "bad kv", "given": {"kv": [1]}, "events": []},
+    {"name": "bad responses", "given": {"httpResponses": [1, {"url": 2}]}, "events": []},
+    {"name": "bad expect", "events": [], "expect": ["chatSends"]},
+    {"name": "bad expectError", "expectError": 3}
+  ])");
+  ScenarioOptions options = chat_options();
+  options.name_filter = "";
+  auto report = run_plugin_tests(echo, options);
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->scenarios.size(), 7u);
+  EXPECT_THAT(report->scenarios[0].failures[0], HasSubstr("\"given\" must be an object"));
+  EXPECT_THAT(report->scenarios[1].failures[0], HasSubstr("\"given\" must be an object"));
+  EXPECT_THAT(report->scenarios[2].failures[0], HasSubstr("\"name\" must be a string"));
+  EXPECT_THAT(report->scenarios[3].failures[0], HasSubstr("\"given.kv\" must be an object"));
+  EXPECT_THAT(report->scenarios[4].failures[0], HasSubstr("given.httpResponses[0] must be"));
+  EXPECT_THAT(report->scenarios[4].failures[1], HasSubstr("given.httpResponses[1] must be"));
+  EXPECT_THAT(report->scenarios[5].failures[0], HasSubstr("\"expect\" must be an object"));
+  EXPECT_THAT(report->scenarios[6].failures[0], HasSubstr("\"expectError\" must be a string"));
+  // A name filter skips scenarios without a string name instead of throwing.
+  options.name_filter = "given";
+  report = run_plugin_tests(echo, options);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->scenarios.size(), 2u) << "\"null given\" and \"array given\"";
+}
+
 TEST_F(ScenarioRunnerTest, AFolderWithoutTestsIsAnError) {
   std::string echo = plugin("echo-bot");
   auto report = run_plugin_tests(echo, chat_options());

@@ -8,6 +8,7 @@
 
 #include "cli_host.h"
 #include "commands.h"
+#include "core/text.h"
 #include "event_pump.h"
 
 namespace outlet::cli {
@@ -120,7 +121,7 @@ int demo(std::string data_dir, bool json) {
                 data_dir.c_str());
     if (counts.ok()) {
       for (const KvEntry& entry : *counts) {
-        std::printf("  %-14s %s\n", entry.key.c_str(), entry.value.dump().c_str());
+        std::printf("  %-14s %s\n", entry.key.c_str(), dump_json(entry.value).c_str());
       }
     }
     std::printf("\nNext: write your own plugin (README.md, \"Five-minute tour\").\n");

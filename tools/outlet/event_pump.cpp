@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "core/json_schema.h"
+#include "core/text.h"
 
 namespace outlet::cli {
 
@@ -38,8 +39,7 @@ std::string EventPump::describe(const std::string& event, const Json& payload) c
   if (payload.is_object() && payload.contains("user") && payload["user"].is_object()) {
     return payload["user"].value("displayName", payload["user"].value("id", "?"));
   }
-  std::string text = payload.dump();
-  return text.size() > 80 ? text.substr(0, 80) + "…" : text;
+  return dump_short(payload, 80);
 }
 
 bool EventPump::process(const Json& line, size_t line_number) {
@@ -95,7 +95,7 @@ bool EventPump::process(const Json& line, size_t line_number) {
     record["actions"] = pending_;
   }
   if (json_) {
-    print(record.dump());
+    print(dump_json(record));
     return true;
   }
   std::string headline =
@@ -124,14 +124,14 @@ bool EventPump::process(const Json& line, size_t line_number) {
       print("    " +
             paint("36", action["plugin"].get<std::string>() + " emitted " +
                             action["emit"].get<std::string>()) +
-            " " + action["payload"].dump() +
+            " " + dump_json(action["payload"]) +
             (action["dropped"].get<bool>() ? " (dropped: depth)" : ""));
     } else {
       const Json& args = action["arguments"];
       print("    " +
             paint("36",
                   action["plugin"].get<std::string>() + " → " + action["call"].get<std::string>()) +
-            ": " + (args.is_string() ? args.get<std::string>() : args.dump()));
+            ": " + (args.is_string() ? args.get<std::string>() : dump_json(args)));
     }
   }
   return true;

@@ -1,6 +1,7 @@
 #include "domains/chat/chat_domain.h"
 
 #include "core/json_schema.h"
+#include "core/text.h"
 #include "hostapi/args.h"
 
 namespace outlet::chat {
@@ -132,6 +133,8 @@ Result<Json> ChatDomain::record(const HostCall& call, std::string function, Json
   {
     std::lock_guard lock(mutex_);
     actions_.push_back(action);
+    if (actions_.size() > kMaxRecordedActions)
+      actions_.pop_front();
   }
   if (observer_)
     observer_(action);
@@ -200,7 +203,7 @@ Status ChatDomain::declare(Host& host) {
          } else {
            return a.invalid(0, "request",
                             "\"action\" must be \"delete\", \"timeout\" or \"ban\", got " +
-                                request.value("action", Json()).dump());
+                                dump_short(request.value("action", Json())));
          }
          return record(call, "chat.moderate", request);
        }},
@@ -240,7 +243,7 @@ void ChatDomain::reset() {
 
 std::vector<ChatAction> ChatDomain::actions() const {
   std::lock_guard lock(mutex_);
-  return actions_;
+  return {actions_.begin(), actions_.end()};
 }
 
 }  // namespace outlet::chat

@@ -3,6 +3,7 @@
 // host functions record what plugins asked for; the server wires them to real chat.
 #pragma once
 
+#include <deque>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -26,6 +27,8 @@ std::vector<EventSpec> chat_events();
 
 class ChatDomain : public ScenarioDomain {
  public:
+  static constexpr size_t kMaxRecordedActions = 10000;
+
   Status declare(Host& host) override;
   std::vector<std::string> recording_names() const override;
   Json recorded(const std::string& name) const override;
@@ -41,7 +44,8 @@ class ChatDomain : public ScenarioDomain {
   Result<Json> record(const HostCall& call, std::string function, Json arguments);
 
   mutable std::mutex mutex_;
-  std::vector<ChatAction> actions_;  // guarded by mutex_
+  // guarded by mutex_; the newest kMaxRecordedActions, so a long run stays bounded
+  std::deque<ChatAction> actions_;
   std::function<void(const ChatAction&)> observer_;
 };
 

@@ -1,0 +1,23 @@
+#include "core/text.h"
+
+namespace outlet {
+
+std::string truncate_utf8(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes)
+    return std::string(text);
+  size_t cut = max_bytes;
+  // Step back over continuation bytes (10xxxxxx) to the start of a character.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+    --cut;
+  return std::string(text.substr(0, cut)) + "…";
+}
+
+std::string dump_json(const Json& value, int indent) {
+  return value.dump(indent, ' ', /*ensure_ascii=*/false, Json::error_handler_t::replace);
+}
+
+std::string dump_short(const Json& value, size_t max_bytes) {
+  return truncate_utf8(dump_json(value), max_bytes);
+}
+
+}  // namespace outlet

@@ -1,0 +1,24 @@
+// Text from plugins is untrusted: it may be huge or not valid UTF-8. These helpers
+// shorten and serialize it without splitting a character or throwing.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "outlet/json.h"
+
+namespace outlet {
+
+// At most `max_bytes` of `text`, cut on a UTF-8 character boundary, with "…"
+// appended when something was cut.
+std::string truncate_utf8(std::string_view text, size_t max_bytes);
+
+// JSON text of a value that may hold invalid UTF-8 (a plugin's bytes): invalid
+// sequences become U+FFFD instead of throwing, as nlohmann's strict dump would.
+std::string dump_json(const Json& value, int indent = -1);
+
+// dump_json, shortened with truncate_utf8, for error messages.
+std::string dump_short(const Json& value, size_t max_bytes = 200);
+
+}  // namespace outlet
