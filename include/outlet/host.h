@@ -43,6 +43,7 @@ class SettingsStore;
 class NativeRuntime;
 
 inline constexpr const char* kOutletVersion = "0.1.0";
+inline constexpr uint32_t kMaxEmitsPerCall = 100;
 
 struct HostOptions {
   // Where settings (grants, enabled set, config) and the SQLite KV live.
@@ -54,6 +55,8 @@ struct HostOptions {
   size_t worker_threads = 2;
   uint32_t strike_limit = 5;
   int max_emit_depth = 8;
+  // Notifications waiting for one plugin; beyond this they are dropped with a warning.
+  size_t max_queued_per_plugin = 10000;
   // Per-call timeouts in ms by hook kind (notify, filter, collect, dispatch,
   // request); a manifest may lower them, never raise them.
   std::array<uint32_t, 5> timeout_ms = {500, 50, 100, 100, 5000};

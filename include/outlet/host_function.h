@@ -27,6 +27,8 @@ struct HostCall {
   // The calling plugin's own state (KV namespace, cache, config, secrets); used by
   // the core capabilities in src/hostapi, opaque to domain host functions.
   PluginServices& services;
+  // Events this call has emitted so far (for the per-call emit limit).
+  uint32_t& emitted_in_call;
 };
 
 // Arguments arrive as a JSON array of the guest's positional arguments.

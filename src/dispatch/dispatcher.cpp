@@ -128,7 +128,7 @@ Status Dispatcher::attach(std::shared_ptr<const Manifest> manifest,
   slot->instance = std::move(instance);
   slot->subscriptions = std::move(subscriptions);
   slot->load_index = load_index;
-  slot->mailbox = pool_->make_mailbox();
+  slot->mailbox = pool_->make_mailbox(options_.max_queued_per_plugin);
   // A manifest may lower the host's timeouts, never raise them.
   for (HookKind kind : kAllHookKinds) {
     uint32_t limit = options_.timeout_ms[kind_index(kind)];
@@ -388,12 +388,22 @@ size_t Dispatcher::notify(std::string_view event, Json payload, int depth) {
   for (const SlotPtr& slot : entry->notify) {
     if (!slot->active.load(std::memory_order_acquire))
       continue;
-    slot->mailbox->post([this, slot, shared, name, depth] {
+    bool posted = slot->mailbox->post([this, slot, shared, name, depth] {
       if (!slot->active.load(std::memory_order_acquire))
         return;
       if (invoke(*slot, HookKind::kNotify, *name, *shared, depth).ok())
         record_success(*slot);
     });
+    if (!posted) {
+      // Not a strike: the plugin may only be slow. The host drops, warns, moves on.
+      if (observers_.on_warning) {
+        observers_.on_warning(slot->id, hook_label(HookKind::kNotify, event),
+                              "dropped a notification: " +
+                                  std::to_string(options_.max_queued_per_plugin) +
+                                  " are already waiting for this plugin");
+      }
+      continue;
+    }
     ++queued;
   }
   return queued;

@@ -33,6 +33,8 @@ struct DispatchOptions {
   uint32_t strike_limit = 5;
   // An emit at this depth is dropped (seeds/003 MaxEmitDepth).
   int max_emit_depth = 8;
+  // Notifications waiting for one plugin; more are dropped with a warning.
+  size_t max_queued_per_plugin = 10000;
   // Per-call timeouts by HookKind; these are also the maxima a manifest may lower.
   std::array<uint32_t, 5> timeout_ms = {500, 50, 100, 100, 5000};
 };

@@ -5,11 +5,13 @@ namespace {
 constexpr int kTasksPerTurn = 16;
 }
 
-void SerialMailbox::post(std::function<void()> task) {
-  pool_.task_posted();
+bool SerialMailbox::post(std::function<void()> task) {
   bool schedule = false;
   {
     std::lock_guard lock(mutex_);
+    if (tasks_.size() >= capacity_)
+      return false;
+    pool_.task_posted();
     tasks_.push_back(std::move(task));
     if (!scheduled_) {
       scheduled_ = true;
@@ -18,6 +20,7 @@ void SerialMailbox::post(std::function<void()> task) {
   }
   if (schedule)
     pool_.schedule(shared_from_this());
+  return true;
 }
 
 bool SerialMailbox::run_some() {

@@ -18,8 +18,10 @@ class WorkerPool;
 
 class SerialMailbox : public std::enable_shared_from_this<SerialMailbox> {
  public:
-  explicit SerialMailbox(WorkerPool& pool) : pool_(pool) {}
-  void post(std::function<void()> task);
+  SerialMailbox(WorkerPool& pool, size_t capacity) : pool_(pool), capacity_(capacity) {}
+  // Queues `task`; false (and nothing queued) when `capacity` tasks are waiting:
+  // a plugin that cannot keep up loses work rather than growing without bound.
+  bool post(std::function<void()> task);
 
  private:
   friend class WorkerPool;
@@ -28,6 +30,7 @@ class SerialMailbox : public std::enable_shared_from_this<SerialMailbox> {
   bool run_some();
 
   WorkerPool& pool_;
+  size_t capacity_;
   std::mutex mutex_;
   std::deque<std::function<void()>> tasks_;  // guarded by mutex_
   bool scheduled_ = false;                   // guarded by mutex_
@@ -40,7 +43,9 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  std::shared_ptr<SerialMailbox> make_mailbox() { return std::make_shared<SerialMailbox>(*this); }
+  std::shared_ptr<SerialMailbox> make_mailbox(size_t capacity = SIZE_MAX) {
+    return std::make_shared<SerialMailbox>(*this, capacity);
+  }
   // Blocks until every posted task, including tasks posted by tasks, has run.
   void wait_idle();
   size_t thread_count() const { return threads_.size(); }

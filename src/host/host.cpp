@@ -107,6 +107,7 @@ Host::Host(HostOptions options) : options_(std::move(options)) {
   dispatch.worker_threads = options_.worker_threads;
   dispatch.strike_limit = options_.strike_limit;
   dispatch.max_emit_depth = options_.max_emit_depth;
+  dispatch.max_queued_per_plugin = options_.max_queued_per_plugin;
   dispatch.timeout_ms = options_.timeout_ms;
   DispatchObservers observers;
   observers.on_auto_disable = [this](const std::string& id, const std::string& reason) {
@@ -751,6 +752,13 @@ void Host::handle_warning(const std::string& id, const std::string& hook,
 }
 
 Result<Json> Host::emit(const HostCall& call, const std::string& event, Json payload) {
+  // Depth alone does not bound a fan-out: 10 emits per call over 8 levels is 10^8
+  // events. A call may emit this many; the queues below it are bounded too.
+  if (++call.emitted_in_call > kMaxEmitsPerCall) {
+    return Error(ErrorCode::kResourceExhausted,
+                 "events.emit: a call may emit at most " + std::to_string(kMaxEmitsPerCall) +
+                     " events");
+  }
   EmitRecord record{std::string(call.plugin_id), event, payload, call.depth + 1, false};
   if (record.depth >= dispatcher_->max_emit_depth()) {
     record.dropped = true;

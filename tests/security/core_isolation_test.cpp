@@ -173,3 +173,75 @@ TEST_F(CoreIsolationTest, DeclaringAPermissionDoesNotGrantIt) {
 
 }  // namespace
 }  // namespace outlet
+
+namespace outlet {
+namespace {
+
+// A plugin that, on each of its own events, emits `fan_out` more: without bounds
+// this is 10^8 events by depth 8.
+std::unique_ptr<NativePlugin> emit_bomb(int fan_out) {
+  auto plugin = std::make_unique<NativePlugin>();
+  plugin->on("bomb.tick", [fan_out](const Json&, PluginContext& context) -> Result<Json> {
+    for (int i = 0; i < fan_out; ++i)
+      (void)context.emit("bomb.tick", {{"i", i}});
+    return Json();
+  });
+  plugin->request("chat.trigger", [](const Json& payload, PluginContext& context) -> Result<Json> {
+    int refused = 0;
+    std::string last_error;
+    for (int i = 0; i < payload.value("count", 0); ++i) {
+      if (Status s = context.emit("bomb.tick", {{"i", i}}); !s.ok()) {
+        ++refused;
+        last_error = s.error().message();
+      }
+    }
+    return Json{{"refused", refused}, {"error", last_error}};
+  });
+  return plugin;
+}
+
+Json bomb_manifest() {
+  return manifest("bomber", {"events.emit"}, {{"events", {{{"name", "bomb.tick"}}}}});
+}
+
+TEST(EmitExhaustionTest, ACallMayEmitAtMostAHundredEvents) {
+  HostOptions options;
+  options.log_sink = [](const std::string&, std::string_view, const std::string&) {};
+  auto host = std::move(Host::create(options)).value();
+  ASSERT_TRUE(host->register_native_plugin("bomber", [] { return emit_bomb(0); }).ok());
+  ASSERT_TRUE(host->add_builtin(bomb_manifest()).ok());
+  ASSERT_TRUE(host->approve("bomber").ok());
+  ASSERT_TRUE(host->enable("bomber").ok());
+  auto answer = host->request("bomber", "chat.trigger", {{"count", 150}});
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ((*answer)["refused"], 50);
+  EXPECT_THAT((*answer)["error"].get<std::string>(), HasSubstr("at most 100 events"));
+  host->wait_idle();
+}
+
+TEST(EmitExhaustionTest, ASelfAmplifyingEmitterIsBoundedByItsQueueAndDepth) {
+  HostOptions options;
+  options.max_queued_per_plugin = 100;
+  options.log_sink = [](const std::string&, std::string_view, const std::string&) {};
+  auto host = std::move(Host::create(options)).value();
+  ASSERT_TRUE(host->register_native_plugin("bomber", [] { return emit_bomb(10); }).ok());
+  ASSERT_TRUE(host->add_builtin(bomb_manifest()).ok());
+  ASSERT_TRUE(host->approve("bomber").ok());
+  ASSERT_TRUE(host->enable("bomber").ok());
+  std::atomic<uint64_t> emitted{0};
+  host->on_emit([&](const EmitRecord&) { emitted.fetch_add(1); });
+  ASSERT_TRUE(host->request("bomber", "chat.trigger", {{"count", 10}}).ok());
+  host->wait_idle();  // returns: the cascade is finite
+  // Each of at most 100 queued calls per depth level emits at most 10.
+  EXPECT_LT(emitted.load(), 10u * 100u * 8u + 10u);
+  auto status = host->status("bomber");  // a local: warnings outlive the loop
+  bool dropped = false;
+  for (const Warning& w : status->warnings) {
+    dropped |= w.message.find("dropped a notification") != std::string::npos;
+  }
+  EXPECT_TRUE(dropped) << "emitted " << emitted.load();
+  EXPECT_EQ(host->status("bomber")->state, PluginState::kLoaded) << "dropping is not a strike";
+}
+
+}  // namespace
+}  // namespace outlet
