@@ -36,7 +36,7 @@ void block_unsatisfiable(const ManifestMap& all, std::map<std::string, std::stri
       for (const Relationship& required : manifest->relationships.required) {
         auto target = all.find(required.id);
         if (target == all.end()) {
-          reason = "requires " + describe(required) + ", which is not installed";
+          reason = "requires " + describe(required) + ", which is not installed or not enabled";
         } else if (!version_matches(required, *target->second)) {
           reason = "requires " + describe(required) + ", but version " +
                    target->second->version_text + " is installed";

@@ -181,6 +181,15 @@ bool Dispatcher::is_active(std::string_view plugin_id) const {
   return it != slots_.end() && it->second->active.load(std::memory_order_acquire);
 }
 
+void Dispatcher::set_load_order(const std::vector<std::string>& order) {
+  std::lock_guard lock(slots_mutex_);
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (auto it = slots_.find(order[i]); it != slots_.end())
+      it->second->load_index = static_cast<int>(i);
+  }
+  rebuild_table();
+}
+
 bool Dispatcher::is_attached(std::string_view plugin_id) const {
   std::lock_guard lock(slots_mutex_);
   return slots_.count(plugin_id) > 0;
@@ -397,10 +406,10 @@ size_t Dispatcher::notify(std::string_view event, Json payload, int depth) {
     if (!posted) {
       // Not a strike: the plugin may only be slow. The host drops, warns, moves on.
       if (observers_.on_warning) {
-        observers_.on_warning(slot->id, hook_label(HookKind::kNotify, event),
-                              "dropped a notification: " +
-                                  std::to_string(options_.max_queued_per_plugin) +
-                                  " are already waiting for this plugin");
+        observers_.on_warning(
+            slot->id, hook_label(HookKind::kNotify, event),
+            "dropped a notification: " + std::to_string(options_.max_queued_per_plugin) +
+                " are already waiting for this plugin");
       }
       continue;
     }

@@ -66,6 +66,8 @@ class Dispatcher {
   // the plugin's call might need: they release it, then wait.
   std::function<void()> detach_later(std::string_view plugin_id);
   bool is_attached(std::string_view plugin_id) const;
+  // Renumbers collect/dispatch/notify order to follow `order` (activation order).
+  void set_load_order(const std::vector<std::string>& order);
   // Attached and not stopped by strikes.
   bool is_active(std::string_view plugin_id) const;
 

@@ -560,9 +560,26 @@ Status Host::reconcile() {
       unload(*record);
     advance(*record, PluginState::kBlocked, reason);
   }
-  // 3. Load in activation order.
+  // 3. Load in activation order. Dependencies come first, so a plugin whose
+  // required dependency did not end up loaded (its load failed, or strikes
+  // disabled it) is blocked like one whose dependency is missing.
   for (size_t i = 0; i < resolution.order.size(); ++i) {
     Record* record = find(resolution.order[i]);
+    std::string unavailable;
+    for (const Relationship& required : record->manifest->relationships.required) {
+      const Record* dependency = find(required.id);
+      if (dependency == nullptr || !dependency->attached) {
+        unavailable = required.id;
+        break;
+      }
+    }
+    if (!unavailable.empty()) {
+      if (record->attached)
+        unload(*record);
+      advance(*record, PluginState::kBlocked,
+              "requires \"" + unavailable + "\", which failed to load");
+      continue;
+    }
     if (record->attached)
       continue;
     if (record->lifecycle.state() == PluginState::kFailed &&
@@ -571,6 +588,8 @@ Status Host::reconcile() {
     }
     (void)load(*record, static_cast<int>(i));
   }
+  // Plugins loaded in earlier passes take their place in this order too.
+  dispatcher_->set_load_order(resolution.order);
   return {};
 }
 
@@ -735,6 +754,9 @@ void Host::handle_auto_disable(const std::string& id, const std::string& reason)
     });
   }
   advance(*record, PluginState::kFailed, reason);
+  // Plugins that require this one cannot run without it; a plugin it conflicted
+  // with may now load.
+  (void)reconcile();
 }
 
 void Host::handle_warning(const std::string& id, const std::string& hook,
@@ -755,9 +777,8 @@ Result<Json> Host::emit(const HostCall& call, const std::string& event, Json pay
   // Depth alone does not bound a fan-out: 10 emits per call over 8 levels is 10^8
   // events. A call may emit this many; the queues below it are bounded too.
   if (++call.emitted_in_call > kMaxEmitsPerCall) {
-    return Error(ErrorCode::kResourceExhausted,
-                 "events.emit: a call may emit at most " + std::to_string(kMaxEmitsPerCall) +
-                     " events");
+    return Error(ErrorCode::kResourceExhausted, "events.emit: a call may emit at most " +
+                                                    std::to_string(kMaxEmitsPerCall) + " events");
   }
   EmitRecord record{std::string(call.plugin_id), event, payload, call.depth + 1, false};
   if (record.depth >= dispatcher_->max_emit_depth()) {

@@ -51,8 +51,8 @@ Result<Json> PluginEnvironment::invoke(size_t index, const Json& args, const Cal
   if (index >= granted_.size()) {
     return Error(ErrorCode::kPermissionDenied, "no such host function");
   }
-  HostCall call{context.plugin_id, *manifest_,    context.kind,     context.event,
-                context.depth,     *services_,    context.emitted};
+  HostCall call{context.plugin_id, *manifest_, context.kind,   context.event,
+                context.depth,     *services_, context.emitted};
   try {
     return granted_[index]->handler(call, args);
   } catch (const std::exception& e) {

@@ -86,8 +86,9 @@ TEST(DependenciesTest, MissingRequiredDependencyBlocksAndNamesIt) {
   plugins.add("app").relationships.required = {relation("lib", "^1.0.0")};
   plugins.add("other");
   Resolution resolution = plugins.resolve();
-  EXPECT_THAT(resolution.blocked,
-              ElementsAre(Pair("app", "requires \"lib\" ^1.0.0, which is not installed")));
+  EXPECT_THAT(
+      resolution.blocked,
+      ElementsAre(Pair("app", "requires \"lib\" ^1.0.0, which is not installed or not enabled")));
   EXPECT_THAT(resolution.order, ElementsAre("other"));
 }
 
@@ -137,8 +138,9 @@ TEST(DependenciesTest, BlockedDependencyBlocksDependentsTransitively) {
   plugins.add("bystander");
   Resolution resolution = plugins.resolve();
   EXPECT_THAT(resolution.blocked,
-              UnorderedElementsAre(Pair("middle", "requires \"bottom\", which is not installed"),
-                                   Pair("top", "requires \"middle\", which is blocked")));
+              UnorderedElementsAre(
+                  Pair("middle", "requires \"bottom\", which is not installed or not enabled"),
+                  Pair("top", "requires \"middle\", which is blocked")));
   EXPECT_THAT(resolution.order, ElementsAre("bystander"));
 }
 

@@ -365,6 +365,67 @@ TEST_F(HostTest, HostFunctionsDeclaredAfterPluginsLoadedLeaveThemWorking) {
   EXPECT_EQ(*answer, "pong");
 }
 
+TEST_F(HostTest, APluginWhoseRequiredDependencyIsAutoDisabledIsBlocked) {
+  write_plugin(manifest("base"));
+  write_plugin(manifest("addon", {}, {{"relationships", {{"requires", {"base"}}}}}));
+  code("base", [](NativePlugin& plugin) {
+    plugin.filter("chat.message", [](const Json&, PluginContext&) -> Result<Json> {
+      return Error(ErrorCode::kPluginError, "broken");
+    });
+  });
+  code("addon", [](NativePlugin& plugin) {
+    plugin.on("user.joined", [](const Json&, PluginContext&) -> Result<Json> { return Json(); });
+  });
+  HostOptions options;
+  options.strike_limit = 1;
+  auto host = make_host(std::move(options));
+  discover_all(*host, 2);
+  approve_and_enable(*host, "base");
+  approve_and_enable(*host, "addon");
+  ASSERT_EQ(state_of(*host, "addon"), PluginState::kLoaded);
+  (void)host->filter("chat.message", Json{{"text", "hi"}});
+  EXPECT_EQ(state_of(*host, "base"), PluginState::kFailed);
+  EXPECT_EQ(state_of(*host, "addon"), PluginState::kBlocked);
+  EXPECT_THAT(reason_of(*host, "addon"), HasSubstr("requires \"base\""));
+}
+
+TEST_F(HostTest, APluginWhoseRequiredDependencyFailsToLoadIsBlocked) {
+  write_plugin(manifest("no-code"));  // no native code registered: its load fails
+  write_plugin(manifest("addon", {}, {{"relationships", {{"requires", {"no-code"}}}}}));
+  code("addon", [](NativePlugin& plugin) {
+    plugin.on("user.joined", [](const Json&, PluginContext&) -> Result<Json> { return Json(); });
+  });
+  auto host = make_host();
+  discover_all(*host, 2);
+  approve_and_enable(*host, "no-code");
+  approve_and_enable(*host, "addon");
+  EXPECT_EQ(state_of(*host, "no-code"), PluginState::kFailed);
+  EXPECT_EQ(state_of(*host, "addon"), PluginState::kBlocked);
+  EXPECT_THAT(reason_of(*host, "addon"), HasSubstr("requires \"no-code\", which failed to load"));
+}
+
+TEST_F(HostTest, DeliveryOrderFollowsTheLatestActivationOrder) {
+  // "alpha" loads first on its own; "zulu" (bootstrap priority) comes later but
+  // activates before it, so it is asked first, whatever the id order says.
+  write_plugin(manifest("alpha", {}, {{"load", {{"priority", "low"}}}}));
+  write_plugin(manifest("zulu", {}, {{"load", {{"priority", "bootstrap"}}}}));
+  for (const char* id : {"alpha", "zulu"}) {
+    code(id, [id = std::string(id)](NativePlugin& plugin) {
+      plugin.collect("panels",
+                     [id](const Json&, PluginContext&) -> Result<Json> { return Json(id); });
+    });
+  }
+  auto host = make_host();
+  ASSERT_TRUE(host->declare_event({"panels", {HookKind::kCollect}}).ok());
+  discover_all(*host, 2);
+  approve_and_enable(*host, "alpha");
+  approve_and_enable(*host, "zulu");
+  auto answers = host->collect("panels", Json::object());
+  ASSERT_EQ(answers.size(), 2u) << reason_of(*host, "alpha") << " / " << reason_of(*host, "zulu");
+  EXPECT_EQ(answers[0].plugin_id, "zulu");
+  EXPECT_EQ(answers[1].plugin_id, "alpha");
+}
+
 TEST_F(HostTest, AutoDisableFromANotificationOnAWorkerThreadSettles) {
   write_plugin(manifest("grumpy"));
   code("grumpy", [](NativePlugin& plugin) {
@@ -607,7 +668,7 @@ TEST_F(HostTest, PluginRequiringAMissingPluginIsBlockedNamingIt) {
 
   EXPECT_EQ(state_of(*host, "dependent"), PluginState::kBlocked);
   EXPECT_THAT(reason_of(*host, "dependent"),
-              HasSubstr("requires \"ghost\", which is not installed"));
+              HasSubstr("requires \"ghost\", which is not installed or not enabled"));
 }
 
 TEST_F(HostTest, ManifestSubscriptionsThatDisagreeWithTheCodeFailListingBothSides) {
