@@ -131,7 +131,6 @@ class Host {
   std::vector<PluginStatus> statuses() const;
   std::vector<std::shared_ptr<const EventSpec>> events() const;
   std::shared_ptr<const EventSpec> event(std::string_view name) const;  // null if undeclared
-  const PluginRegistry& registry() const { return registry_; }
   std::map<std::string, std::vector<PluginMetadata>> plugins_by_group() const;
   KvStore& kv() { return *kv_; }
   std::string kv_namespace(const std::string& plugin_id) const;

@@ -24,6 +24,9 @@ struct Host::Record {
   // Alive while the plugin is loaded: its instance calls back into it.
   std::unique_ptr<PluginEnvironment> environment;
   bool attached = false;
+  // Why strikes disabled it, kept here too: if saving that to the settings file
+  // failed (disk full), the plugin must still stay off until the operator acts.
+  std::string strike_reason;
 };
 
 namespace {
@@ -296,7 +299,8 @@ Status Host::approve(const std::string& id,
 Status Host::enable(const std::string& id) {
   AfterUnlock after_unlock(*this);
   std::lock_guard lock(mutex_);
-  if (find(id) == nullptr)
+  Record* record = find(id);
+  if (record == nullptr)
     return unknown_plugin(id);
   if (Status s = settings_->update(id,
                                    [](PluginSettings& settings) {
@@ -306,6 +310,7 @@ Status Host::enable(const std::string& id) {
       !s.ok()) {
     return s;
   }
+  record->strike_reason.clear();
   return reconcile();
 }
 
@@ -324,6 +329,7 @@ Status Host::disable(const std::string& id) {
       !s.ok()) {
     return s;
   }
+  record->strike_reason.clear();
   unload(*record);
   advance(*record, PluginState::kDisabled, "disabled by the operator");
   return reconcile();
@@ -518,6 +524,10 @@ Status Host::reconcile() {
   std::map<std::string, std::string> blocked;
   for (auto& [id, record] : records_) {
     PluginSettings settings = settings_->get(id);
+    if (!record->strike_reason.empty()) {
+      settings.enabled = false;
+      settings.disabled_reason = record->strike_reason;
+    }
     if (!settings.enabled) {
       if (record->attached)
         unload(*record);
@@ -735,10 +745,15 @@ void Host::handle_auto_disable(const std::string& id, const std::string& reason)
   // new, active one and this report is stale.
   if (record == nullptr || !record->attached || dispatcher_->is_active(id))
     return;
-  (void)settings_->update(id, [&](PluginSettings& settings) {
-    settings.enabled = false;
-    settings.disabled_reason = reason;
-  });
+  record->strike_reason = reason;
+  if (Status saved = settings_->update(id,
+                                       [&](PluginSettings& settings) {
+                                         settings.enabled = false;
+                                         settings.disabled_reason = reason;
+                                       });
+      !saved.ok()) {
+    record->warnings->add("strikes", "could not save the auto-disable: " + saved.error().message());
+  }
   record->warnings->add("strikes", reason);
   if (record->attached) {
     std::function<void()> wait = dispatcher_->detach_later(id);

@@ -25,6 +25,11 @@ struct RuntimeCase {
   std::function<Status(Host&)> prepare;
 };
 
+// Readable test names in CTest instead of the parameter's bytes.
+void PrintTo(const RuntimeCase& runtime, std::ostream* out) {
+  *out << runtime.name;
+}
+
 std::vector<RuntimeCase> all_runtimes() {
   std::string root = std::string(OUTLET_SOURCE_DIR) + "/tests/conformance/plugins/";
   return {

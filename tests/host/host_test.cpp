@@ -426,6 +426,40 @@ TEST_F(HostTest, DeliveryOrderFollowsTheLatestActivationOrder) {
   EXPECT_EQ(answers[1].plugin_id, "alpha");
 }
 
+TEST_F(HostTest, AnAutoDisableThatCannotBeSavedStillKeepsThePluginOff) {
+  write_plugin(manifest("flaky"));
+  write_plugin(manifest("other"));
+  code("flaky", [](NativePlugin& plugin) {
+    plugin.filter("chat.message", [](const Json&, PluginContext&) -> Result<Json> {
+      return Error(ErrorCode::kPluginError, "broken");
+    });
+  });
+  code("other", [](NativePlugin& plugin) {
+    plugin.on("user.joined", [](const Json&, PluginContext&) -> Result<Json> { return Json(); });
+  });
+  HostOptions options;
+  options.data_dir = data_dir().string();
+  options.strike_limit = 1;
+  auto host = make_host(std::move(options));
+  discover_all(*host, 2);
+  approve_and_enable(*host, "flaky");
+  // From here every save fails, even as root: settings.json becomes a directory.
+  fs::path settings = data_dir() / "settings.json";
+  fs::remove(settings);
+  fs::create_directories(settings / "blocker");
+  (void)host->filter("chat.message", Json{{"text", "hi"}});
+  EXPECT_EQ(state_of(*host, "flaky"), PluginState::kFailed);
+  EXPECT_FALSE(host->enable("other").ok()) << "the settings file cannot be written";
+  ASSERT_TRUE(host->start().ok());
+  EXPECT_EQ(state_of(*host, "flaky"), PluginState::kFailed) << "a failed save must not revive it";
+  auto status = host->status("flaky");
+  bool warned = false;
+  for (const Warning& w : status->warnings) {
+    warned |= w.message.find("could not save the auto-disable") != std::string::npos;
+  }
+  EXPECT_TRUE(warned);
+}
+
 TEST_F(HostTest, AutoDisableFromANotificationOnAWorkerThreadSettles) {
   write_plugin(manifest("grumpy"));
   code("grumpy", [](NativePlugin& plugin) {
