@@ -36,9 +36,12 @@ int approve_and_enable_all(Host& host, const DiscoveryReport& report) {
   int failures = 0;
   for (const DiscoveredPlugin& plugin : report.plugins) {
     const std::string& id = plugin.parsed.manifest.id;
-    for (Status s : {host.approve(id), host.enable(id)}) {
-      if (!s.ok()) {
-        print_error(s.error(), id + ": ");
+    // In order: enabling needs the approval first.
+    Status approved = host.approve(id);
+    Status enabled = host.enable(id);
+    for (const Status* s : {&approved, &enabled}) {
+      if (!s->ok()) {
+        print_error(s->error(), id + ": ");
         ++failures;
       }
     }
