@@ -19,6 +19,7 @@
 
 #include "dispatch/event_catalogue.h"
 #include "outlet/manifest.h"
+#include "support/test_support.h"
 
 namespace outlet {
 namespace {
@@ -27,8 +28,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-// Generous bound for "does not hang": only ever reached when something is broken.
-constexpr auto kHangTimeout = 10s;
+using outlet::testing::Gate;
+using outlet::testing::kHangTimeout;
 
 using Handler = std::function<Result<Json>(const CallContext&, const Json&)>;
 
@@ -70,26 +71,6 @@ Json modify(Json payload) {
 Json drop(std::string reason) {
   return Json{{"action", "drop"}, {"reason", std::move(reason)}};
 }
-
-// A one-shot gate a test opens; waiting gives up after kHangTimeout so a broken
-// dispatcher fails the test instead of hanging it.
-class Gate {
- public:
-  void open() {
-    std::lock_guard lock(mutex_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  bool wait() {
-    std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, kHangTimeout, [&] { return open_; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
 
 class DispatcherTest : public ::testing::Test {
  protected:

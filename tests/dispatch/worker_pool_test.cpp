@@ -13,31 +13,15 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_support.h"
+
 namespace outlet {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Generous bound for "does not hang": only ever reached when something is broken.
-constexpr auto kHangTimeout = 10s;
-
-class Gate {
- public:
-  void open() {
-    std::lock_guard lock(mutex_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  bool wait() {
-    std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, kHangTimeout, [&] { return open_; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
+using outlet::testing::Gate;
+using outlet::testing::kHangTimeout;
 
 TEST(WorkerPoolTest, TasksInOneMailboxRunInPostedOrderOneAtATime) {
   WorkerPool pool(2);

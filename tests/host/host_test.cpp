@@ -21,47 +21,18 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_support.h"
+
 namespace outlet {
 namespace {
+
+using outlet::testing::finishes_or_abort;
+using outlet::testing::TempDir;
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
-
-// Runs `body` and gives up on the whole process if it has not finished after a
-// generous limit: a deadlock must fail the run, not hang it.
-template <typename F>
-void finishes_or_abort(const char* what, F body) {
-  auto done = std::make_shared<std::promise<void>>();
-  std::future<void> finished = done->get_future();
-  std::thread([body = std::move(body), done]() mutable {
-    body();
-    done->set_value();
-  }).detach();
-  if (finished.wait_for(30s) != std::future_status::ready) {
-    std::fprintf(stderr, "FATAL: %s did not finish within 30 s (deadlock?)\n", what);
-    std::abort();
-  }
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "outlet-host-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr)
-      ADD_FAILURE() << "mkdtemp failed";
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 Json manifest(const std::string& id, std::vector<std::string> permissions = {},
               const Json& extra = Json::object()) {

@@ -17,29 +17,16 @@
 #include <vector>
 
 #include "outlet/host.h"
+#include "support/test_support.h"
 
 namespace outlet {
 namespace {
 
+using outlet::testing::finishes_or_abort;
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
-
-// Runs `body` and gives up on the whole process if it has not finished after a
-// generous limit: a deadlock must fail the run, not hang it.
-template <typename F>
-void finishes_or_abort(const char* what, F body) {
-  auto done = std::make_shared<std::promise<void>>();
-  std::future<void> finished = done->get_future();
-  std::thread([body = std::move(body), done]() mutable {
-    body();
-    done->set_value();
-  }).detach();
-  if (finished.wait_for(30s) != std::future_status::ready) {
-    std::fprintf(stderr, "FATAL: %s did not finish within 30 s (deadlock?)\n", what);
-    std::abort();
-  }
-}
 
 // What a host function call gave the plugin, as the plugin reports it back.
 struct CallOutcome {

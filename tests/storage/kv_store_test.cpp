@@ -13,30 +13,13 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_support.h"
+
 namespace outlet {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh directory per test, removed afterwards, so SQLite files never leak between tests.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "outlet-kv-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed";
-    }
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using outlet::testing::TempDir;
 
 enum class Backend { kMemory, kSqlite };
 
