@@ -22,10 +22,10 @@ std::string describe(const Relationship& relationship) {
          (relationship.version_range_text.empty() ? "" : " " + relationship.version_range_text);
 }
 
-// Blocks plugins whose requirements are missing or conflicting, repeating until
-// nothing changes: blocking one plugin can strand another that requires it.
-void block_unsatisfiable(const ManifestMap& all, std::map<std::string, std::string>& blocked) {
-  auto active = [&](const std::string& id) { return all.count(id) && !blocked.count(id); };
+// Blocks plugins whose requirements are missing, mismatched or blocked, repeating
+// until nothing changes: blocking one plugin can strand another that requires it.
+void block_missing_requirements(const ManifestMap& all,
+                                std::map<std::string, std::string>& blocked) {
   bool changed = true;
   while (changed) {
     changed = false;
@@ -46,22 +46,35 @@ void block_unsatisfiable(const ManifestMap& all, std::map<std::string, std::stri
         if (!reason.empty())
           break;
       }
-      if (reason.empty()) {
-        for (const Relationship& conflict : manifest->relationships.conflicts) {
-          auto target = all.find(conflict.id);
-          if (active(conflict.id) && version_matches(conflict, *target->second)) {
-            reason = "conflicts with " + describe(conflict) + ", which is active (version " +
-                     target->second->version_text + ")";
-            break;
-          }
-        }
-      }
       if (!reason.empty()) {
         blocked[id] = reason;
         changed = true;
       }
     }
   }
+}
+
+// Conflicts are judged once every requirement has settled, against the plugins
+// that can actually activate, so the outcome does not depend on id order: a
+// plugin is never blocked by a conflicting one that is itself blocked. The
+// plugin declaring the conflict gives way.
+void block_conflicts(const ManifestMap& all, std::map<std::string, std::string>& blocked) {
+  std::map<std::string, std::string> conflicting;
+  for (const auto& [id, manifest] : all) {
+    if (blocked.count(id))
+      continue;
+    for (const Relationship& conflict : manifest->relationships.conflicts) {
+      auto target = all.find(conflict.id);
+      if (target == all.end() || blocked.count(conflict.id) ||
+          !version_matches(conflict, *target->second)) {
+        continue;
+      }
+      conflicting[id] = "conflicts with " + describe(conflict) + ", which is active (version " +
+                        target->second->version_text + ")";
+      break;
+    }
+  }
+  blocked.insert(conflicting.begin(), conflicting.end());
 }
 
 // Tarjan's strongly connected components; components of more than one node, or
@@ -127,7 +140,7 @@ Resolution resolve_dependencies(const std::vector<const Manifest*>& candidates) 
   for (const Manifest* manifest : candidates)
     all[manifest->id] = manifest;
 
-  block_unsatisfiable(all, resolution.blocked);
+  block_missing_requirements(all, resolution.blocked);
 
   // Hard edges (dependency → dependent) from requires and optional.
   std::map<std::string, std::vector<std::string>> hard;
@@ -149,7 +162,10 @@ Resolution resolve_dependencies(const std::vector<const Manifest*>& candidates) 
       resolution.blocked.emplace(id, "dependency cycle: " + format_cycle(cycle));
     }
   }
-  block_unsatisfiable(all, resolution.blocked);
+  block_missing_requirements(all, resolution.blocked);
+  block_conflicts(all, resolution.blocked);
+  // A plugin blocked by a conflict strands the plugins that require it.
+  block_missing_requirements(all, resolution.blocked);
 
   auto active = [&](const std::string& id) {
     return all.count(id) && !resolution.blocked.count(id);

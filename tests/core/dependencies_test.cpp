@@ -13,6 +13,7 @@ namespace outlet {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
@@ -129,6 +130,47 @@ TEST(DependenciesTest, ConflictOutsideTheVersionRangeDoesNotBlock) {
   Resolution resolution = plugins.resolve();
   EXPECT_THAT(resolution.blocked, IsEmpty());
   EXPECT_THAT(resolution.order, ElementsAre("incumbent", "newcomer"));
+}
+
+TEST(DependenciesTest, AConflictWithABlockedPluginDoesNotBlockWhateverTheIdOrder) {
+  // "a" sorts before "c": judged in id order, "a" would see "c" as active.
+  Plugins plugins;
+  plugins.add("a-plugin").relationships.conflicts = {relation("c-plugin")};
+  plugins.add("c-plugin").relationships.required = {relation("z-missing")};
+  Resolution resolution = plugins.resolve();
+  EXPECT_THAT(resolution.blocked,
+              ElementsAre(Pair("c-plugin",
+                               "requires \"z-missing\", which is not installed or not enabled")));
+  EXPECT_THAT(resolution.order, ElementsAre("a-plugin"));
+}
+
+TEST(DependenciesTest, AConflictWithACycleMemberDoesNotBlock) {
+  Plugins plugins;
+  plugins.add("a-plugin").relationships.conflicts = {relation("loop-one")};
+  plugins.add("loop-one").relationships.required = {relation("loop-two")};
+  plugins.add("loop-two").relationships.required = {relation("loop-one")};
+  Resolution resolution = plugins.resolve();
+  EXPECT_FALSE(resolution.blocked.count("a-plugin"));
+  EXPECT_THAT(resolution.order, ElementsAre("a-plugin"));
+}
+
+TEST(DependenciesTest, MutuallyConflictingPluginsAreBothBlockedUntilTheOperatorChooses) {
+  Plugins plugins;
+  plugins.add("left").relationships.conflicts = {relation("right")};
+  plugins.add("right").relationships.conflicts = {relation("left")};
+  Resolution resolution = plugins.resolve();
+  EXPECT_EQ(resolution.blocked.size(), 2u);
+  EXPECT_THAT(resolution.order, IsEmpty());
+}
+
+TEST(DependenciesTest, APluginBlockedByAConflictStrandsItsDependents) {
+  Plugins plugins;
+  plugins.add("newcomer").relationships.conflicts = {relation("incumbent")};
+  plugins.add("incumbent");
+  plugins.add("addon").relationships.required = {relation("newcomer")};
+  Resolution resolution = plugins.resolve();
+  EXPECT_THAT(resolution.blocked["addon"], HasSubstr("requires \"newcomer\", which is blocked"));
+  EXPECT_THAT(resolution.order, ElementsAre("incumbent"));
 }
 
 TEST(DependenciesTest, BlockedDependencyBlocksDependentsTransitively) {
