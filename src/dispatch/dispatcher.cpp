@@ -513,15 +513,6 @@ std::optional<PluginCallStats> Dispatcher::stats(std::string_view plugin_id) con
   return stats;
 }
 
-void Dispatcher::reset_strikes(std::string_view plugin_id) {
-  std::lock_guard lock(slots_mutex_);
-  auto it = slots_.find(plugin_id);
-  if (it == slots_.end())
-    return;
-  it->second->consecutive_failures = 0;
-  it->second->active = true;
-}
-
 std::vector<std::string> Dispatcher::subscribers(std::string_view event, HookKind kind) const {
   std::vector<std::string> ids;
   std::shared_ptr<const Table> snapshot = table();

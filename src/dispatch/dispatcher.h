@@ -82,8 +82,6 @@ class Dispatcher {
   void wait_idle();
 
   std::optional<PluginCallStats> stats(std::string_view plugin_id) const;
-  // Clears the consecutive-failure count (re-enable after an auto-disable).
-  void reset_strikes(std::string_view plugin_id);
   std::vector<std::string> subscribers(std::string_view event, HookKind kind) const;
   const DispatchOptions& options() const { return options_; }
   int max_emit_depth() const { return options_.max_emit_depth; }

@@ -34,18 +34,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-Json manifest(const std::string& id, std::vector<std::string> permissions = {},
+Json manifest(const std::string& id, const std::vector<std::string>& permissions = {},
               const Json& extra = Json::object()) {
-  Json document = {{"id", id},
-                   {"name", id},
-                   {"version", "1.0.0"},
-                   {"kind", "test"},
-                   {"runtime", "native"},
-                   {"entrypoint", "plugin.cpp"},
-                   {"permissions", permissions}};
-  for (const auto& [key, value] : extra.items())
-    document[key] = value;
-  return document;
+  return outlet::testing::native_manifest(id, permissions, extra);
 }
 
 using Builder = std::function<void(NativePlugin&)>;

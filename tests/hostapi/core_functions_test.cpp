@@ -70,18 +70,9 @@ class CoreFunctionsTest : public ::testing::Test {
     host_ = std::move(*host);
   }
 
-  static Json manifest(const std::string& id, std::vector<std::string> permissions,
+  static Json manifest(const std::string& id, const std::vector<std::string>& permissions,
                        const Json& extra = Json::object()) {
-    Json document = {{"id", id},
-                     {"name", id},
-                     {"version", "1.0.0"},
-                     {"kind", "test"},
-                     {"runtime", "native"},
-                     {"entrypoint", "x.cpp"},
-                     {"permissions", permissions}};
-    for (const auto& [key, value] : extra.items())
-      document[key] = value;
-    return document;
+    return outlet::testing::native_manifest(id, permissions, extra);
   }
 
   // Registers, adds, approves (all declared permissions unless `approved` says

@@ -10,6 +10,7 @@
 
 #include "domains/chat/chat_domain.h"
 #include "outlet/host.h"
+#include "support/test_support.h"
 
 namespace outlet {
 namespace {
@@ -18,16 +19,11 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-Json manifest(const std::string& id, Json permissions, Json extra = Json::object()) {
-  Json m = {{"id", id},
-            {"name", id},
-            {"version", "1.0.0"},
-            {"kind", "bot-module"},
-            {"runtime", "native"},
-            {"entrypoint", "plugin.cpp"},
-            {"permissions", std::move(permissions)}};
-  m.update(extra);
-  return m;
+// Bot modules of the chat domain, whose kinds this host declares.
+Json manifest(const std::string& id, const std::vector<std::string>& permissions,
+              Json extra = Json::object()) {
+  extra["kind"] = "bot-module";
+  return outlet::testing::native_manifest(id, permissions, extra);
 }
 
 // A plugin whose request handler calls whatever host function the payload names.

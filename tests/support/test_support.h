@@ -15,6 +15,9 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include "outlet/json.h"
 
 namespace outlet::testing {
 
@@ -41,6 +44,20 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// A minimal valid manifest of a native plugin; `extra` adds or replaces fields.
+inline Json native_manifest(const std::string& id, const std::vector<std::string>& permissions = {},
+                            const Json& extra = Json::object()) {
+  Json document = {{"id", id},
+                   {"name", id},
+                   {"version", "1.0.0"},
+                   {"kind", "test"},
+                   {"runtime", "native"},
+                   {"entrypoint", "plugin.cpp"},
+                   {"permissions", permissions}};
+  document.update(extra);
+  return document;
+}
 
 // Runs `body` and gives up on the whole process if it has not finished after a
 // generous limit: a deadlock must fail the run, not hang it.
