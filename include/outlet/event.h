@@ -3,8 +3,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "outlet/hook.h"
 #include "outlet/json.h"
@@ -21,6 +24,23 @@ struct EventSpec {
   std::string declared_by = "host";  // or the id of the plugin that declared it
 
   std::shared_ptr<const JsonSchema> compiled;  // filled in when declared
+
+  // The name SDKs give this event's typed handlers: "chat_message" gives Lua
+  // `on_chat_message` / `filter_chat_message` and JS `onChatMessage` /
+  // `filterChatMessage`. Empty: the event name with '.', ':' and '-' as '_'.
+  std::string handler_name;
+  // When set, the payload object's fields are passed to handlers as these
+  // positional arguments (seeds/004's `on_key(key, state)`); otherwise the
+  // payload is the one argument.
+  std::vector<std::string> handler_arguments;
 };
+
+// `handler_name`, or the name derived from the event's name.
+std::string typed_handler_name(const EventSpec& event);
+
+// The kind an untyped subscription (`on_<name>`, `on = {...}`) means for this
+// event: notify when the event is delivered that way, else its one kind other
+// than filter. Null when that is ambiguous (the SDK then needs an explicit table).
+std::optional<HookKind> primary_handler_kind(const EventSpec& event);
 
 }  // namespace outlet

@@ -260,7 +260,8 @@ Result<Json> Dispatcher::invoke(Slot& slot, HookKind kind, std::string_view even
     // The clock starts once the call owns the plugin: time spent waiting for another
     // call into the same plugin (calls are serialized) is not this call's time.
     auto start = std::chrono::steady_clock::now();
-    CallContext context{slot.id, kind, event, depth, start + std::chrono::milliseconds(timeout_ms)};
+    CallContext context{slot.id, kind, event, depth, start + std::chrono::milliseconds(timeout_ms),
+                        timeout_ms};
     try {
       result = slot.instance->call(context, payload);
     } catch (const std::exception& e) {
@@ -277,10 +278,8 @@ Result<Json> Dispatcher::invoke(Slot& slot, HookKind kind, std::string_view even
   // Native code cannot be interrupted; a call that overran its deadline still
   // fails (its answer is discarded) so every runtime shares one timeout rule.
   if (result.ok() && elapsed > std::chrono::milliseconds(timeout_ms)) {
-    // No measured time in the text: repeats must de-duplicate in the warning log.
-    result = Error(ErrorCode::kDeadlineExceeded, "ran over the " + std::to_string(timeout_ms) +
-                                                     " ms limit for " +
-                                                     std::string(hook_kind_name(kind)) + " hooks");
+    CallContext overrun{slot.id, kind, event, depth, {}, timeout_ms};
+    result = Error(ErrorCode::kDeadlineExceeded, overrun.timeout_message());
   }
   if (!result.ok()) {
     record_failure(slot, kind, event, result.error());

@@ -1,9 +1,45 @@
 #include "dispatch/event_catalogue.h"
 
+#include <algorithm>
+
 #include "core/json_schema.h"
 #include "outlet/manifest.h"
 
 namespace outlet {
+namespace {
+
+bool is_valid_handler_name(std::string_view name) {
+  if (name.empty() || name[0] < 'a' || name[0] > 'z')
+    return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+}  // namespace
+
+std::string typed_handler_name(const EventSpec& event) {
+  if (!event.handler_name.empty())
+    return event.handler_name;
+  std::string name = event.name;
+  std::replace_if(
+      name.begin(), name.end(), [](char c) { return c == '.' || c == ':' || c == '-'; }, '_');
+  return name;
+}
+
+std::optional<HookKind> primary_handler_kind(const EventSpec& event) {
+  if (event.kinds.count(HookKind::kNotify))
+    return HookKind::kNotify;
+  std::optional<HookKind> only;
+  for (HookKind kind : event.kinds) {
+    if (kind == HookKind::kFilter)
+      continue;
+    if (only)
+      return std::nullopt;
+    only = kind;
+  }
+  return only;
+}
 
 Status EventCatalogue::declare(EventSpec spec) {
   if (!is_valid_event_name(spec.name)) {
@@ -24,10 +60,23 @@ Status EventCatalogue::declare(EventSpec spec) {
     }
     spec.compiled = std::make_shared<const JsonSchema>(std::move(compiled).value());
   }
+  if (!spec.handler_name.empty() && !is_valid_handler_name(spec.handler_name)) {
+    return Error(ErrorCode::kInvalidArgument, "cannot declare event \"" + spec.name + "\"",
+                 {{"handler_name", "\"" + spec.handler_name + "\" must match ^[a-z][a-z0-9_]*$"}});
+  }
   std::lock_guard lock(mutex_);
   if (auto existing = events_.find(spec.name); existing != events_.end()) {
     return Error(ErrorCode::kAlreadyExists, "event \"" + spec.name + "\" is already declared by " +
                                                 existing->second->declared_by);
+  }
+  // Two events with one handler name would make `on_<name>` ambiguous.
+  std::string handler = typed_handler_name(spec);
+  for (const auto& [name, existing] : events_) {
+    if (typed_handler_name(*existing) == handler) {
+      return Error(ErrorCode::kAlreadyExists, "cannot declare event \"" + spec.name + "\"",
+                   {{"handler_name", "\"" + handler + "\" already names the handlers of \"" +
+                                         name + "\""}});
+    }
   }
   std::string name = spec.name;
   events_.emplace(std::move(name), std::make_shared<const EventSpec>(std::move(spec)));

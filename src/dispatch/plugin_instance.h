@@ -25,11 +25,14 @@ struct CallContext {
   std::string_view event;
   int depth = 0;          // emit depth: 0 for events the host dispatched
   SteadyTime deadline{};  // runtimes that can interrupt guest code stop it here
+  uint32_t timeout_ms = 0;  // the limit behind `deadline`, for messages
   // Events emitted so far in this call (the host caps them per call); one call
   // runs on one thread, so a plain counter suffices.
   mutable uint32_t emitted = 0;
 
   bool past_deadline() const { return std::chrono::steady_clock::now() >= deadline; }
+  // The one wording of a timeout, whichever runtime noticed it.
+  std::string timeout_message() const;
 };
 
 // The host functions one plugin was granted, by index. Runtimes expose exactly

@@ -12,6 +12,7 @@
 #include "dispatch/dispatcher.h"
 #include "dispatch/event_catalogue.h"
 #include "hostapi/plugin_environment.h"
+#include "runtime/lua/lua_runtime.h"
 #include "runtime/native/native_runtime.h"
 
 namespace outlet {
@@ -93,6 +94,8 @@ Result<std::unique_ptr<Host>> Host::create(HostOptions options) {
   auto native = std::make_unique<NativeRuntime>();
   host->native_ = native.get();
   if (Status s = host->add_runtime(std::move(native)); !s.ok())
+    return s.error();
+  if (Status s = host->add_runtime(std::make_unique<LuaRuntime>()); !s.ok())
     return s.error();
   return host;
 }
@@ -700,7 +703,14 @@ Status Host::load(Record& record, int load_index) {
       std::make_unique<PluginEnvironment>(record.manifest, std::move(granted), std::move(services));
 
   InstanceSpec spec{record.manifest, record.source.root, record.source.entrypoint_path,
-                    record.environment.get()};
+                    record.environment.get(), catalogue_->all(), record.warnings.get()};
+  // The plugin's own events are declared once it loads; its handlers may name them.
+  for (const PluginEventSpec& event : manifest.events) {
+    if (!catalogue_->find(event.name)) {
+      spec.events.push_back(std::make_shared<const EventSpec>(
+          EventSpec{event.name, {HookKind::kNotify}, Json(), event.description, manifest.id}));
+    }
+  }
   auto created = runtime->second->instantiate(spec);
   if (!created.ok())
     return fail(created.error());

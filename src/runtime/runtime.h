@@ -5,10 +5,13 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "dispatch/plugin_instance.h"
+#include "outlet/event.h"
 #include "outlet/manifest.h"
 #include "outlet/result.h"
+#include "outlet/warnings.h"
 
 namespace outlet {
 
@@ -18,6 +21,11 @@ struct InstanceSpec {
   std::string entrypoint_path;  // resolved inside root
   // The granted host functions; owned by the host and outlives the instance.
   HostFunctionTable* host = nullptr;
+  // The events the host (and this plugin's manifest) declares, so an SDK can map
+  // typed handler names (`on_chat_message`) to events.
+  std::vector<std::shared_ptr<const EventSpec>> events;
+  // Where load-time problems that are not fatal go (e.g. an unknown handler name).
+  WarningLog* warnings = nullptr;
 };
 
 class Runtime {

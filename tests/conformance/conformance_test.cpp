@@ -38,6 +38,7 @@ std::vector<RuntimeCase> all_runtimes() {
          return host.register_native_plugin("conformance",
                                             conformance::make_native_conformance_plugin);
        }},
+      {"lua", root + "lua", [](Host&) { return Status(); }},
   };
 }
 

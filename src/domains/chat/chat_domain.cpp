@@ -1,5 +1,7 @@
 #include "domains/chat/chat_domain.h"
 
+#include <map>
+
 #include "core/json_schema.h"
 #include "core/text.h"
 #include "hostapi/args.h"
@@ -102,7 +104,7 @@ std::vector<PluginKindSpec> chat_plugin_kinds() {
 
 std::vector<EventSpec> chat_events() {
   using K = HookKind;
-  return {
+  std::vector<EventSpec> events = {
       {"chat.message.received",
        {K::kFilter, K::kNotify},
        message_schema(),
@@ -126,6 +128,18 @@ std::vector<EventSpec> chat_events() {
        {{"type", "object"}},
        "An HTTP request under /plugins/<id>/ (seeds/003)."},
   };
+  // Typed handler names as seeds/003 spells them (onChatMessage, onUserJoined, ...);
+  // the other events keep the names derived from theirs (on_stream_started, ...).
+  const std::map<std::string, std::string> handler_names = {
+      {"chat.message.received", "chat_message"}, {"chat.message.deleted", "message_deleted"},
+      {"chat.user.joined", "user_joined"},       {"chat.user.parted", "user_parted"},
+      {"chat.user.renamed", "user_renamed"},
+  };
+  for (EventSpec& event : events) {
+    if (auto it = handler_names.find(event.name); it != handler_names.end())
+      event.handler_name = it->second;
+  }
+  return events;
 }
 
 Result<Json> ChatDomain::record(const HostCall& call, std::string function, Json arguments) {
