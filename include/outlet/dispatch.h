@@ -66,6 +66,9 @@ struct PluginCallStats {
   std::array<HookStats, 5> by_kind;  // indexed by HookKind
   uint64_t consecutive_failures = 0;
   uint64_t strikes = 0;  // failures since load (or since re-enable)
+  // What the plugin's instance holds (a Lua state's bytes), as of its last call;
+  // 0 when the runtime cannot tell (native plugins).
+  uint64_t memory_bytes = 0;
 };
 
 }  // namespace outlet

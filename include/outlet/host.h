@@ -11,6 +11,7 @@
 // never hold the host's lock while plugin code runs.
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -41,6 +42,7 @@ class Dispatcher;
 class EventCatalogue;
 class SettingsStore;
 class NativeRuntime;
+class PluginWatcher;
 
 inline constexpr const char* kOutletVersion = "0.1.0";
 inline constexpr uint32_t kMaxEmitsPerCall = 100;
@@ -119,8 +121,15 @@ class Host {
                  const std::optional<std::vector<std::string>>& permissions = {});
   Status enable(const std::string& id);
   Status disable(const std::string& id);
-  // Unloads and loads again with a fresh instance (KV data is kept).
+  // Reads the plugin's files again and swaps in a fresh instance (KV data is
+  // kept). The new instance is built beside the running one, which finishes its
+  // call in flight; if the new one cannot load, or asks for permissions not yet
+  // approved, the running one stays and the error says why (also as a warning).
   Status reload(const std::string& id);
+  // Hot reload: from now on, a plugin whose folder changes is reloaded (as
+  // reload()) once its files have been quiet for `quiet_period`. Uses inotify.
+  Status watch_plugin_files(
+      std::chrono::milliseconds quiet_period = std::chrono::milliseconds(200));
   // Validates against the manifest's schema (defaults applied) before storing.
   Status set_config(const std::string& id, const Json& config);
   Status set_secret(const std::string& id, const std::string& name, const std::string& value);
@@ -151,7 +160,15 @@ class Host {
   struct Record;
   explicit Host(HostOptions options);
 
-  Status reconcile();                                                           // requires mutex_
+  Status reconcile();  // requires mutex_
+  struct Prepared;
+  Status prepare(Record& record, std::shared_ptr<const Manifest> manifest,
+                 const PluginSource& source, Prepared& out);  // requires mutex_
+  Status declare_plugin_events(const Manifest& manifest);     // requires mutex_
+  void warn_about_undeclared(Record& record, const std::vector<Subscription>& subscriptions);
+  Status swap_registration(Record& record, std::shared_ptr<const Manifest> manifest,
+                           const PluginSource& source);                         // requires mutex_
+  ManifestVocabulary vocabulary_locked() const;                                 // requires mutex_
   Status load(Record& record, int load_index);                                  // requires mutex_
   void unload(Record& record);                                                  // requires mutex_
   void advance(Record& record, PluginState target, const std::string& reason);  // requires mutex_
@@ -175,7 +192,8 @@ class Host {
   std::shared_ptr<KvStore> kv_;
   std::unique_ptr<SettingsStore> settings_;
 
-  mutable std::mutex mutex_;  // guards records_ and registry_
+  std::unique_ptr<PluginWatcher> watcher_;  // set once; guarded by mutex_
+  mutable std::mutex mutex_;                // guards records_ and registry_
   std::map<std::string, std::unique_ptr<Record>, std::less<>> records_;
   // Work a method queues while holding mutex_ and finishes once it has let go, so
   // that neither waiting for a plugin's call in flight (which may call back into the

@@ -20,6 +20,7 @@ struct Dispatcher::Slot {
   std::atomic<bool> active{true};
   std::atomic<uint64_t> consecutive_failures{0};
   std::atomic<uint64_t> strikes{0};
+  std::atomic<uint64_t> memory_bytes{0};  // the instance's, after its last call
   std::array<HookCounters, 5> counters;
 };
 
@@ -122,12 +123,47 @@ Dispatcher::~Dispatcher() {
 Status Dispatcher::attach(std::shared_ptr<const Manifest> manifest,
                           std::unique_ptr<PluginInstance> instance,
                           std::vector<Subscription> subscriptions, int load_index) {
+  SlotPtr slot =
+      make_slot(std::move(manifest), std::move(instance), std::move(subscriptions), load_index);
+  std::lock_guard lock(slots_mutex_);
+  if (slots_.count(slot->id)) {
+    return Error(ErrorCode::kAlreadyExists, "plugin \"" + slot->id + "\" is already attached");
+  }
+  std::string id = slot->id;
+  slots_.emplace(std::move(id), std::move(slot));
+  rebuild_table();
+  return {};
+}
+
+Result<std::function<void()>> Dispatcher::replace(std::shared_ptr<const Manifest> manifest,
+                                                  std::unique_ptr<PluginInstance> instance,
+                                                  std::vector<Subscription> subscriptions) {
+  std::lock_guard lock(slots_mutex_);
+  auto it = slots_.find(manifest->id);
+  if (it == slots_.end()) {
+    return Error(ErrorCode::kNotFound, "plugin \"" + manifest->id + "\" is not attached");
+  }
+  SlotPtr old = it->second;
+  it->second = make_slot(std::move(manifest), std::move(instance), std::move(subscriptions),
+                         old->load_index);
+  old->active = false;
+  rebuild_table();
+  return std::function<void()>([old] {
+    std::lock_guard call(old->call_mutex);
+    old->instance.reset();
+  });
+}
+
+Dispatcher::SlotPtr Dispatcher::make_slot(std::shared_ptr<const Manifest> manifest,
+                                          std::unique_ptr<PluginInstance> instance,
+                                          std::vector<Subscription> subscriptions, int load_index) {
   auto slot = std::make_shared<Slot>();
   slot->id = manifest->id;
   slot->manifest = std::move(manifest);
   slot->instance = std::move(instance);
   slot->subscriptions = std::move(subscriptions);
   slot->load_index = load_index;
+  slot->memory_bytes = slot->instance ? slot->instance->memory_bytes() : 0;
   slot->mailbox = pool_->make_mailbox(options_.max_queued_per_plugin);
   // A manifest may lower the host's timeouts, never raise them.
   for (HookKind kind : kAllHookKinds) {
@@ -138,14 +174,7 @@ Status Dispatcher::attach(std::shared_ptr<const Manifest> manifest,
     }
     slot->timeout_ms[kind_index(kind)] = limit;
   }
-  std::lock_guard lock(slots_mutex_);
-  if (slots_.count(slot->id)) {
-    return Error(ErrorCode::kAlreadyExists, "plugin \"" + slot->id + "\" is already attached");
-  }
-  std::string id = slot->id;
-  slots_.emplace(std::move(id), std::move(slot));
-  rebuild_table();
-  return {};
+  return slot;
 }
 
 void Dispatcher::detach(std::string_view plugin_id) {
@@ -260,8 +289,8 @@ Result<Json> Dispatcher::invoke(Slot& slot, HookKind kind, std::string_view even
     // The clock starts once the call owns the plugin: time spent waiting for another
     // call into the same plugin (calls are serialized) is not this call's time.
     auto start = std::chrono::steady_clock::now();
-    CallContext context{slot.id, kind, event, depth, start + std::chrono::milliseconds(timeout_ms),
-                        timeout_ms};
+    CallContext context{
+        slot.id, kind, event, depth, start + std::chrono::milliseconds(timeout_ms), timeout_ms};
     try {
       result = slot.instance->call(context, payload);
     } catch (const std::exception& e) {
@@ -270,6 +299,7 @@ Result<Json> Dispatcher::invoke(Slot& slot, HookKind kind, std::string_view even
       result = Error(ErrorCode::kPluginError, "threw a non-standard exception");
     }
     elapsed = std::chrono::steady_clock::now() - start;
+    slot.memory_bytes.store(slot.instance->memory_bytes(), std::memory_order_relaxed);
   }
   auto elapsed_ns =
       static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
@@ -509,6 +539,7 @@ std::optional<PluginCallStats> Dispatcher::stats(std::string_view plugin_id) con
   }
   stats.consecutive_failures = slot->consecutive_failures.load();
   stats.strikes = slot->strikes.load();
+  stats.memory_bytes = slot->memory_bytes.load(std::memory_order_relaxed);
   return stats;
 }
 

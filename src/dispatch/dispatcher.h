@@ -65,6 +65,13 @@ class Dispatcher {
   // flight (empty if the plugin was not attached). For callers holding a lock that
   // the plugin's call might need: they release it, then wait.
   std::function<void()> detach_later(std::string_view plugin_id);
+  // Swaps in a new instance of an attached plugin in one step, so no event finds
+  // the plugin missing (hot reload). The new instance keeps the old one's load
+  // order and starts with fresh strikes; the returned function waits for the old
+  // instance's call in flight and destroys it, as detach_later's does.
+  Result<std::function<void()>> replace(std::shared_ptr<const Manifest> manifest,
+                                        std::unique_ptr<PluginInstance> instance,
+                                        std::vector<Subscription> subscriptions);
   bool is_attached(std::string_view plugin_id) const;
   // Renumbers collect/dispatch/notify order to follow `order` (activation order).
   void set_load_order(const std::vector<std::string>& order);
@@ -93,6 +100,9 @@ class Dispatcher {
 
   std::shared_ptr<const Table> table() const;
   void rebuild_table();  // requires slots_mutex_
+  SlotPtr make_slot(std::shared_ptr<const Manifest> manifest,
+                    std::unique_ptr<PluginInstance> instance,
+                    std::vector<Subscription> subscriptions, int load_index);
   Result<Json> invoke(Slot& slot, HookKind kind, std::string_view event, const Json& payload,
                       int depth);
   void record_failure(Slot& slot, HookKind kind, std::string_view event, const Error& error);

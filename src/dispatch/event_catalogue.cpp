@@ -73,9 +73,9 @@ Status EventCatalogue::declare(EventSpec spec) {
   std::string handler = typed_handler_name(spec);
   for (const auto& [name, existing] : events_) {
     if (typed_handler_name(*existing) == handler) {
-      return Error(ErrorCode::kAlreadyExists, "cannot declare event \"" + spec.name + "\"",
-                   {{"handler_name", "\"" + handler + "\" already names the handlers of \"" +
-                                         name + "\""}});
+      return Error(
+          ErrorCode::kAlreadyExists, "cannot declare event \"" + spec.name + "\"",
+          {{"handler_name", "\"" + handler + "\" already names the handlers of \"" + name + "\""}});
     }
   }
   std::string name = spec.name;

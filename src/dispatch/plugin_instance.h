@@ -23,8 +23,8 @@ struct CallContext {
   std::string_view plugin_id;
   HookKind kind = HookKind::kNotify;
   std::string_view event;
-  int depth = 0;          // emit depth: 0 for events the host dispatched
-  SteadyTime deadline{};  // runtimes that can interrupt guest code stop it here
+  int depth = 0;            // emit depth: 0 for events the host dispatched
+  SteadyTime deadline{};    // runtimes that can interrupt guest code stop it here
   uint32_t timeout_ms = 0;  // the limit behind `deadline`, for messages
   // Events emitted so far in this call (the host caps them per call); one call
   // runs on one thread, so a plain counter suffices.

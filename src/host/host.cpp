@@ -11,6 +11,7 @@
 #include "core/settings_store.h"
 #include "dispatch/dispatcher.h"
 #include "dispatch/event_catalogue.h"
+#include "host/plugin_watcher.h"
 #include "hostapi/plugin_environment.h"
 #include "runtime/lua/lua_runtime.h"
 #include "runtime/native/native_runtime.h"
@@ -28,6 +29,14 @@ struct Host::Record {
   // Why strikes disabled it, kept here too: if saving that to the settings file
   // failed (disk full), the plugin must still stay off until the operator acts.
   std::string strike_reason;
+};
+
+// A new instance with its environment, built beside whatever is running.
+struct Host::Prepared {
+  // Declared first so it is destroyed last: the instance may call into it as it goes.
+  std::unique_ptr<PluginEnvironment> environment;
+  std::unique_ptr<PluginInstance> instance;
+  std::vector<Subscription> subscriptions;
 };
 
 namespace {
@@ -125,6 +134,8 @@ Host::Host(HostOptions options) : options_(std::move(options)) {
 }
 
 Host::~Host() {
+  // First: a reload must not start while the rest goes.
+  watcher_.reset();
   if (dispatcher_)
     dispatcher_->wait_idle();
   dispatcher_.reset();
@@ -187,6 +198,10 @@ Status Host::add_runtime(std::unique_ptr<Runtime> runtime) {
 
 ManifestVocabulary Host::vocabulary() const {
   std::lock_guard lock(mutex_);
+  return vocabulary_locked();
+}
+
+ManifestVocabulary Host::vocabulary_locked() const {
   ManifestVocabulary vocabulary;
   for (const PermissionSpec& permission : permissions_) {
     vocabulary.permissions.insert(permission.name);
@@ -232,6 +247,32 @@ Status Host::add_plugin(const DiscoveredPlugin& plugin) {
   Record& stored = *record;
   records_[manifest->id] = std::move(record);
   advance(stored, PluginState::kValidated, "");
+  if (watcher_) {
+    if (Status watched = watcher_->watch(manifest->id, source.root); !watched.ok())
+      stored.warnings->add("reload", watched.error().message());
+  }
+  return {};
+}
+
+Status Host::watch_plugin_files(std::chrono::milliseconds quiet_period) {
+  std::lock_guard lock(mutex_);
+  if (watcher_)
+    return Error(ErrorCode::kAlreadyExists, "plugin files are already watched");
+  auto watcher = PluginWatcher::start(
+      [this](const std::string& id) {
+        if (Status reloaded = reload(id); reloaded.ok())
+          options_.log_sink(id, "info", "reloaded: its files changed");
+      },
+      quiet_period);
+  if (!watcher.ok())
+    return watcher.error();
+  for (auto& [id, record] : records_) {
+    if (record->source.root.empty())
+      continue;
+    if (Status watched = (*watcher)->watch(id, record->source.root); !watched.ok())
+      return watched;
+  }
+  watcher_ = std::move(watcher).value();
   return {};
 }
 
@@ -344,8 +385,87 @@ Status Host::reload(const std::string& id) {
   Record* record = find(id);
   if (record == nullptr)
     return unknown_plugin(id);
-  unload(*record);
-  return reconcile();
+  auto failed = [&](const Error& error) -> Status {
+    Error reported(error.code(),
+                   "reload failed, the running version keeps going: " + error.message(),
+                   error.details());
+    if (record->warnings->add("reload", reported.to_string()))
+      options_.log_sink(id, "warn", reported.to_string());
+    return reported;
+  };
+  // 1. The plugin's files as they are now (built-ins have none).
+  std::shared_ptr<const Manifest> manifest = record->manifest;
+  PluginSource source = record->source;
+  if (!record->source.root.empty()) {
+    auto read = read_plugin_folder(record->source.root, vocabulary_locked());
+    if (!read.ok())
+      return failed(read.error());
+    if (read->parsed.manifest.id != id) {
+      return failed(
+          Error(ErrorCode::kInvalidArgument, "the manifest's id changed",
+                {{"id", "was \"" + id + "\", is now \"" + read->parsed.manifest.id + "\""}}));
+    }
+    manifest = std::make_shared<const Manifest>(read->parsed.manifest);
+    source = PluginSource{read->root, read->root, read->entrypoint_path};
+  }
+  if (!record->attached || !dispatcher_->is_attached(id)) {
+    if (Status swapped = swap_registration(*record, manifest, source); !swapped.ok())
+      return failed(swapped.error());
+    return reconcile();
+  }
+  // 2. New permissions wait for the operator; until then the old version runs.
+  std::vector<std::string> grants = settings_->effective_grants(*manifest);
+  std::vector<std::string> missing;
+  for (const std::string& permission : manifest->permissions) {
+    if (std::find(grants.begin(), grants.end(), permission) == grants.end())
+      missing.push_back(permission);
+  }
+  if (!missing.empty()) {
+    return failed(Error(ErrorCode::kFailedPrecondition,
+                        "the new version asks for permissions not yet approved: " + join(missing)));
+  }
+  // 3. The new instance is built beside the old, which keeps serving meanwhile.
+  Prepared prepared;
+  if (Status ready = prepare(*record, manifest, source, prepared); !ready.ok())
+    return failed(ready.error());
+  catalogue_->remove_declared_by(id);
+  if (Status declared = declare_plugin_events(*manifest); !declared.ok()) {
+    (void)declare_plugin_events(*record->manifest);
+    return failed(declared.error());
+  }
+  warn_about_undeclared(*record, prepared.subscriptions);
+  // 4. One step swaps them; the old finishes its call in flight, then goes.
+  auto replaced = dispatcher_->replace(manifest, std::move(prepared.instance),
+                                       std::move(prepared.subscriptions));
+  if (!replaced.ok()) {
+    catalogue_->remove_declared_by(id);
+    (void)declare_plugin_events(*record->manifest);
+    return failed(replaced.error());
+  }
+  std::shared_ptr<PluginEnvironment> old_environment = std::move(record->environment);
+  std::function<void()> wait = std::move(replaced).value();
+  retired_.emplace_back(std::this_thread::get_id(), [wait, old_environment]() mutable {
+    wait();
+    old_environment.reset();
+  });
+  record->environment = std::move(prepared.environment);
+  (void)swap_registration(*record, manifest, source);
+  return {};
+}
+
+Status Host::swap_registration(Record& record, std::shared_ptr<const Manifest> manifest,
+                               const PluginSource& source) {
+  if (record.manifest != manifest) {
+    if (Status removed = registry_.remove(manifest->id); !removed.ok())
+      return removed;
+    if (Status added = registry_.add(manifest, source); !added.ok()) {
+      (void)registry_.add(record.manifest, record.source);
+      return added;
+    }
+  }
+  record.manifest = std::move(manifest);
+  record.source = source;
+  return {};
 }
 
 Status Host::set_config(const std::string& id, const Json& config) {
@@ -654,28 +774,19 @@ Status Host::check_subscriptions(const Manifest& manifest, std::vector<Subscript
   return {};
 }
 
-Status Host::load(Record& record, int load_index) {
-  const Manifest& manifest = *record.manifest;
-  advance(record, PluginState::kLoading, "");
-  std::unique_ptr<PluginInstance> instance;
-  auto fail = [&](const Error& error) -> Status {
-    // The instance goes first: it may call into its environment while it is destroyed.
-    instance.reset();
-    record.environment.reset();
-    advance(record, PluginState::kFailed, error.to_string());
-    record.warnings->add("load", error.to_string());
-    return error;
-  };
+Status Host::prepare(Record& record, std::shared_ptr<const Manifest> manifest_ptr,
+                     const PluginSource& source, Prepared& prepared) {
+  const Manifest& manifest = *manifest_ptr;
   auto runtime = runtimes_.find(manifest.runtime);
   if (runtime == runtimes_.end()) {
-    return fail(
-        Error(ErrorCode::kFailedPrecondition,
-              "this host has no " + std::string(runtime_kind_name(manifest.runtime)) + " runtime"));
+    return Error(
+        ErrorCode::kFailedPrecondition,
+        "this host has no " + std::string(runtime_kind_name(manifest.runtime)) + " runtime");
   }
   PluginSettings settings = settings_->get(manifest.id);
   auto config = validate_config(manifest, settings.config);
   if (!config.ok())
-    return fail(config.error());
+    return config.error();
 
   std::vector<std::string> grants = settings_->effective_grants(manifest);
   std::vector<const HostFunctionSpec*> granted;
@@ -699,11 +810,12 @@ Status Host::load(Record& record, int load_index) {
   };
   services->set_config(*config);
   services->set_secrets(settings.secrets);
-  record.environment =
-      std::make_unique<PluginEnvironment>(record.manifest, std::move(granted), std::move(services));
+  prepared.environment =
+      std::make_unique<PluginEnvironment>(manifest_ptr, std::move(granted), std::move(services));
 
-  InstanceSpec spec{record.manifest, record.source.root, record.source.entrypoint_path,
-                    record.environment.get(), catalogue_->all(), record.warnings.get()};
+  InstanceSpec spec{manifest_ptr,           source.root,
+                    source.entrypoint_path, prepared.environment.get(),
+                    catalogue_->all(),      record.warnings.get()};
   // The plugin's own events are declared once it loads; its handlers may name them.
   for (const PluginEventSpec& event : manifest.events) {
     if (!catalogue_->find(event.name)) {
@@ -713,21 +825,25 @@ Status Host::load(Record& record, int load_index) {
   }
   auto created = runtime->second->instantiate(spec);
   if (!created.ok())
-    return fail(created.error());
-  instance = std::move(created).value();
-  std::vector<Subscription> subscriptions = instance->subscriptions();
-  if (Status checked = check_subscriptions(manifest, subscriptions); !checked.ok()) {
-    return fail(checked.error());
-  }
-  advance(record, PluginState::kReady, "");
+    return created.error();
+  prepared.instance = std::move(created).value();
+  prepared.subscriptions = prepared.instance->subscriptions();
+  return check_subscriptions(manifest, prepared.subscriptions);
+}
+
+Status Host::declare_plugin_events(const Manifest& manifest) {
   for (const PluginEventSpec& event : manifest.events) {
     EventSpec spec_of_event{event.name,        {HookKind::kNotify}, Json(),
                             event.description, manifest.id,         event.schema};
     if (Status declared = catalogue_->declare(std::move(spec_of_event)); !declared.ok()) {
       catalogue_->remove_declared_by(manifest.id);
-      return fail(declared.error());
+      return declared;
     }
   }
+  return {};
+}
+
+void Host::warn_about_undeclared(Record& record, const std::vector<Subscription>& subscriptions) {
   for (const Subscription& s : subscriptions) {
     if (!catalogue_->find(s.event)) {
       record.warnings->add("load", "subscribes to \"" + s.event +
@@ -735,6 +851,33 @@ Status Host::load(Record& record, int load_index) {
                                        "(yet)");
     }
   }
+}
+
+Status Host::load(Record& record, int load_index) {
+  const Manifest& manifest = *record.manifest;
+  advance(record, PluginState::kLoading, "");
+  auto fail = [&](const Error& error) -> Status {
+    record.environment.reset();
+    advance(record, PluginState::kFailed, error.to_string());
+    record.warnings->add("load", error.to_string());
+    return error;
+  };
+  std::unique_ptr<PluginInstance> instance;
+  std::vector<Subscription> subscriptions;
+  {
+    Prepared prepared;
+    if (Status ready = prepare(record, record.manifest, record.source, prepared); !ready.ok())
+      return fail(ready.error());
+    instance = std::move(prepared.instance);
+    subscriptions = std::move(prepared.subscriptions);
+    record.environment = std::move(prepared.environment);
+  }
+  advance(record, PluginState::kReady, "");
+  if (Status declared = declare_plugin_events(manifest); !declared.ok()) {
+    instance.reset();
+    return fail(declared.error());
+  }
+  warn_about_undeclared(record, subscriptions);
   if (Status attached = dispatcher_->attach(record.manifest, std::move(instance),
                                             std::move(subscriptions), load_index);
       !attached.ok()) {

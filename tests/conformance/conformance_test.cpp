@@ -77,8 +77,8 @@ class ConformanceTest : public ::testing::TestWithParam<RuntimeCase> {
 
   // A well-behaved neighbour: the examples' echo-bot.
   void add_neighbour() {
-    auto echo = read_plugin_folder(std::string(OUTLET_SOURCE_DIR) + "/examples/plugins/echo-bot",
-                                   host_->vocabulary());
+    auto echo = read_plugin_folder(
+        std::string(OUTLET_SOURCE_DIR) + "/examples/plugins/native/echo-bot", host_->vocabulary());
     ASSERT_TRUE(echo.ok());
     ASSERT_TRUE(host_->add_plugin(*echo).ok());
     ASSERT_TRUE(host_->approve("echo-bot").ok());

@@ -36,7 +36,7 @@ class ScenarioRunnerTest : public ::testing::Test {
 
   std::string plugin(const std::string& example) {
     fs::path target = dir_ / example;
-    fs::copy(fs::path(OUTLET_SOURCE_DIR) / "examples/plugins" / example, target,
+    fs::copy(fs::path(OUTLET_SOURCE_DIR) / "examples/plugins/native" / example, target,
              fs::copy_options::recursive);
     fs::remove_all(target / "__tests__");
     fs::create_directories(target / "__tests__");

@@ -36,7 +36,7 @@ CliRun outlet(const std::string& arguments, const std::string& stdin_text = "") 
 }
 
 std::string examples() {
-  return std::string(OUTLET_SOURCE_DIR) + "/examples/plugins";
+  return std::string(OUTLET_SOURCE_DIR) + "/examples/plugins/native";
 }
 
 class CliTest : public ::testing::Test {

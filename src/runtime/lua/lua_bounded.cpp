@@ -4,10 +4,11 @@
 //
 // These functions run inside Lua and may raise (longjmp): nothing in their
 // frames may have a destructor.
+#include "runtime/lua/lua_bounded.h"
+
 #include <climits>
 #include <cstring>
 
-#include "runtime/lua/lua_bounded.h"
 #include "runtime/lua/lua_guard.h"
 
 namespace outlet::lua {
@@ -39,7 +40,37 @@ int change_case(lua_State* L, int (*convert)(int)) {
   });
 }
 
-lua_Integer checked_length(lua_State* L, int index) {
+// What a table function needs of its argument (ltablib.c's checktab): a table,
+// or a value whose metatable has the metamethods standing in for the access.
+constexpr int kTableRead = 1;
+constexpr int kTableWrite = 2;
+constexpr int kTableLength = 4;
+
+bool has_metamethod(lua_State* L, const char* name, int metatable) {
+  lua_pushstring(L, name);
+  bool present = lua_rawget(L, metatable) != LUA_TNIL;
+  lua_pop(L, 1);
+  return present;
+}
+
+void check_table(lua_State* L, int arg, int what) {
+  if (lua_type(L, arg) == LUA_TTABLE)
+    return;
+  if (lua_getmetatable(L, arg)) {
+    int metatable = lua_gettop(L);
+    bool usable = (!(what & kTableRead) || has_metamethod(L, "__index", metatable)) &&
+                  (!(what & kTableWrite) || has_metamethod(L, "__newindex", metatable)) &&
+                  (!(what & kTableLength) || has_metamethod(L, "__len", metatable));
+    lua_pop(L, 1);
+    if (usable)
+      return;
+  }
+  luaL_checktype(L, arg, LUA_TTABLE);  // raises the usual "table expected"
+}
+
+// The length of a table argument, checked as the stock functions check it.
+lua_Integer checked_length(lua_State* L, int index, int what) {
+  check_table(L, index, what | kTableLength);
   return luaL_len(L, index);
 }
 
@@ -106,11 +137,75 @@ int finish_protected(lua_State* L, int /*status*/, lua_KContext /*context*/) {
   return lua_gettop(L);
 }
 
+// While a call is being stopped, guest code runs only in __close handlers on the
+// way out; a protected call started there is refused at once.
+void raise_if_aborting(lua_State* L) {
+  LuaGuard& guard = guard_of(L);
+  if (guard.abort != AbortKind::kNone) {
+    lua_pushstring(L, guard.abort_message.c_str());
+    lua_error(L);
+  }
+}
+
 int call_original_protected(lua_State* L) {
+  raise_if_aborting(L);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, finish_protected);
   return finish_protected(L, LUA_OK, 0);
+}
+
+// xpcall's message handler, upvalue 1 the plugin's. A limit's error is raised
+// from inside the deadline hook, and Lua calls the message handler before
+// unwinding, so with the hook still switched off: the plugin's handler must not
+// run then (an endless one could never be stopped).
+int guarded_message_handler(lua_State* L) {
+  if (guard_of(L).abort != AbortKind::kNone)
+    return 1;  // the abort's message, unchanged
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+// A coroutine that died of an error raised inside the deadline hook has no hook
+// any more (see lost_its_hook): its pending __close handlers must not run.
+bool is_stopped_coroutine(lua_State* co) {
+  int status = lua_status(co);
+  return status != LUA_OK && status != LUA_YIELD && lost_its_hook(co);
+}
+
+// The function coroutine.wrap returns (lcorolib.c auxwrap), upvalue 1 the coroutine.
+int resume_wrapped(lua_State* L) {
+  lua_State* co = lua_tothread(L, lua_upvalueindex(1));
+  raise_if_aborting(L);
+  int arguments = lua_gettop(L);
+  if (!lua_checkstack(co, arguments))
+    return luaL_error(L, "too many arguments to resume");
+  lua_xmove(L, co, arguments);
+  int results = 0;
+  int status = lua_resume(co, L, arguments, &results);
+  if (status == LUA_OK || status == LUA_YIELD) {
+    if (!lua_checkstack(L, results + 1)) {
+      lua_pop(co, results);
+      return luaL_error(L, "too many results to resume");
+    }
+    lua_xmove(co, L, results);
+    return results;
+  }
+  lua_xmove(co, L, 1);  // the error
+  reraise_if_aborting(L, lua_gettop(L));
+  int state = lua_status(co);
+  if (state != LUA_OK && state != LUA_YIELD && !is_stopped_coroutine(co)) {
+    state = lua_resetthread(co);  // close its to-be-closed variables
+    lua_xmove(co, L, 1);
+  }
+  if (state != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
+    luaL_where(L, 1);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+  }
+  return lua_error(L);
 }
 
 }  // namespace
@@ -129,7 +224,8 @@ int bounded_rep(lua_State* L) {
   LuaGuard& guard = guard_of(L);
   // Refused before allocating: the size alone shows it cannot fit.
   if (repeats > (guard.limit_bytes / unit) + 1) {
-    return luaL_error(L, "string.rep: the result (%f bytes) is larger than the plugin's memory limit",
+    return luaL_error(L,
+                      "string.rep: the result (%f bytes) is larger than the plugin's memory limit",
                       static_cast<double>(unit) * static_cast<double>(repeats));
   }
   size_t total = unit * repeats - separator_length;
@@ -159,19 +255,19 @@ int bounded_reverse(lua_State* L) {
 }
 
 int bounded_concat(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_Integer last = checked_length(L, 1, kTableRead);  // also when `j` is given, as stock
   size_t separator_length = 0;
   const char* separator = luaL_optlstring(L, 2, "", &separator_length);
   lua_Integer first = luaL_optinteger(L, 3, 1);
-  lua_Integer last = lua_isnoneornil(L, 4) ? checked_length(L, 1) : luaL_checkinteger(L, 4);
+  last = luaL_optinteger(L, 4, last);
   luaL_Buffer buffer;
   luaL_buffinit(L, &buffer);
   WorkMeter meter(L);
   for (lua_Integer i = first; i <= last; ++i) {
     lua_geti(L, 1, i);
     if (!lua_isstring(L, -1)) {
-      return luaL_error(L, "invalid value (at index %I) in table for 'concat'",
-                        static_cast<LUAI_UACINT>(i));
+      return luaL_error(L, "invalid value (%s) at index %I in table for 'concat'",
+                        luaL_typename(L, -1), static_cast<LUAI_UACINT>(i));
     }
     size_t length = 0;
     lua_tolstring(L, -1, &length);
@@ -187,8 +283,9 @@ int bounded_concat(lua_State* L) {
 }
 
 int bounded_insert(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
-  lua_Integer end = checked_length(L, 1) + 1;  // the first empty slot
+  // The first empty slot (wrapping as stock Lua's luaL_intop does).
+  auto end = static_cast<lua_Integer>(
+      static_cast<lua_Unsigned>(checked_length(L, 1, kTableRead | kTableWrite)) + 1u);
   lua_Integer position;
   switch (lua_gettop(L)) {
     case 2:
@@ -196,8 +293,8 @@ int bounded_insert(lua_State* L) {
       break;
     case 3: {
       position = luaL_checkinteger(L, 2);
-      luaL_argcheck(L, static_cast<lua_Unsigned>(position) - 1u < static_cast<lua_Unsigned>(end),
-                    2, "position out of bounds");
+      luaL_argcheck(L, static_cast<lua_Unsigned>(position) - 1u < static_cast<lua_Unsigned>(end), 2,
+                    "position out of bounds");
       WorkMeter meter(L);
       for (lua_Integer i = end; i > position; --i) {
         lua_geti(L, 1, i - 1);
@@ -214,12 +311,12 @@ int bounded_insert(lua_State* L) {
 }
 
 int bounded_remove(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
-  lua_Integer size = checked_length(L, 1);
+  lua_Integer size = checked_length(L, 1, kTableRead | kTableWrite);
   lua_Integer position = luaL_optinteger(L, 2, size);
-  if (lua_gettop(L) >= 2 && position != size) {
-    luaL_argcheck(L, static_cast<lua_Unsigned>(position) - 1u <= static_cast<lua_Unsigned>(size),
-                  2, "position out of bounds");
+  if (position != size) {
+    // Argument 1, not 2: what stock Lua 5.4 says.
+    luaL_argcheck(L, static_cast<lua_Unsigned>(position) - 1u <= static_cast<lua_Unsigned>(size), 1,
+                  "position out of bounds");
   }
   lua_geti(L, 1, position);
   WorkMeter meter(L);
@@ -234,19 +331,19 @@ int bounded_remove(lua_State* L) {
 }
 
 int bounded_move(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
   lua_Integer from = luaL_checkinteger(L, 2);
   lua_Integer end = luaL_checkinteger(L, 3);
   lua_Integer to = luaL_checkinteger(L, 4);
   int destination = lua_isnoneornil(L, 5) ? 1 : 5;
-  luaL_checktype(L, destination, LUA_TTABLE);
+  check_table(L, 1, kTableRead);
+  check_table(L, destination, kTableWrite);
   if (end >= from) {
     luaL_argcheck(L, from > 0 || end < LUA_MAXINTEGER + from, 3, "too many elements to move");
     lua_Integer count = end - from + 1;
     luaL_argcheck(L, to <= LUA_MAXINTEGER - count + 1, 4, "destination wrap around");
     WorkMeter meter(L);
-    bool forward = to > end || to <= from ||
-                   (destination != 1 && !lua_compare(L, 1, destination, LUA_OPEQ));
+    bool forward =
+        to > end || to <= from || (destination != 1 && !lua_compare(L, 1, destination, LUA_OPEQ));
     for (lua_Integer i = 0; i < count; ++i) {
       lua_Integer offset = forward ? i : count - 1 - i;
       lua_geti(L, 1, from + offset);
@@ -306,8 +403,9 @@ void sift_down(lua_State* L, WorkMeter& meter, lua_Integer root, lua_Integer siz
 }  // namespace
 
 int bounded_sort(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
-  lua_Integer size = checked_length(L, 1);
+  lua_Integer size = checked_length(L, 1, kTableRead | kTableWrite);
+  if (size <= 1)
+    return 0;  // nothing to sort, and (as stock Lua) the comparator goes unchecked
   luaL_argcheck(L, size < INT_MAX, 1, "array too big");
   if (!lua_isnoneornil(L, 2))
     luaL_checktype(L, 2, LUA_TFUNCTION);
@@ -483,6 +581,9 @@ int protected_call_pcall(lua_State* L) {
 
 int protected_call_xpcall(lua_State* L) {
   luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_pushvalue(L, 2);
+  lua_pushcclosure(L, guarded_message_handler, 1);
+  lua_replace(L, 2);
   return call_original_protected(L);
 }
 
@@ -491,7 +592,47 @@ int protected_resume(lua_State* L) {
 }
 
 int protected_close(lua_State* L) {
+  lua_State* co = lua_tothread(L, 1);
+  if (co != nullptr && is_stopped_coroutine(co)) {
+    raise_if_aborting(L);
+    lua_pushboolean(L, 0);
+    lua_pushliteral(L,
+                    "coroutine.close: this coroutine was stopped by a limit; its __close handlers "
+                    "do not run");
+    return 2;
+  }
   return call_original_protected(L);
+}
+
+int sandboxed_wrap(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_State* co = lua_newthread(L);
+  lua_pushvalue(L, 1);
+  lua_xmove(L, co, 1);
+  lua_pushcclosure(L, resume_wrapped, 1);
+  return 1;
+}
+
+int sandboxed_setmetatable(lua_State* L) {
+  int type = lua_type(L, 2);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_argexpected(L, type == LUA_TNIL || type == LUA_TTABLE, 2, "nil or table");
+  if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+    return luaL_error(L, "cannot change a protected metatable");
+  // Lua makes a table finalizable when its new metatable has a __gc field of any
+  // value (lgc.c luaC_checkfinalizer looks it up raw), so that is what is refused.
+  if (type == LUA_TTABLE) {
+    lua_pushliteral(L, "__gc");
+    if (lua_rawget(L, 2) != LUA_TNIL) {
+      return luaL_error(L,
+                        "setmetatable: __gc finalizers are not available to plugins (Lua runs them "
+                        "with the debug hook off, where no time limit can stop them)");
+    }
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 2);
+  lua_setmetatable(L, 1);
+  return 1;
 }
 
 }  // namespace outlet::lua

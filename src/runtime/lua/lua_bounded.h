@@ -35,7 +35,9 @@ int sandboxed_rawset(lua_State* L);          // refuses the read-only shared tab
 int protected_call_pcall(lua_State* L);      // re-raise an abort instead of catching it
 int protected_call_xpcall(lua_State* L);
 int protected_resume(lua_State* L);
-int protected_close(lua_State* L);
+int protected_close(lua_State* L);         // ... and never resets a coroutine a limit stopped
+int sandboxed_wrap(lua_State* L);          // coroutine.wrap, the same two rules
+int sandboxed_setmetatable(lua_State* L);  // refuses __gc (finalizers run without the hook)
 
 // The largest text chunk `load` compiles: the parser cannot be interrupted, so
 // its input is capped (measured: ~25 MB/s, so 256 KiB compiles in ~10 ms).

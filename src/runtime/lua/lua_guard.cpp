@@ -1,5 +1,6 @@
 #include "runtime/lua/lua_guard.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -29,18 +30,49 @@ void* budget_alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
   return resized;
 }
 
+// The extra space holds the guard's address; its lowest bit (free: the guard is
+// aligned) marks a coroutine that lost its hook. The main thread is never marked:
+// new threads copy its extra space.
+constexpr uintptr_t kLostHookBit = 1;
+
+uintptr_t extra_bits(lua_State* L) {
+  uintptr_t bits = 0;
+  std::memcpy(&bits, lua_getextraspace(L), sizeof bits);
+  return bits;
+}
+
+void mark_lost_hook(lua_State* L) {
+  bool main_thread = lua_pushthread(L) == 1;  // no allocation: hooks get LUA_MINSTACK slots
+  lua_pop(L, 1);
+  if (main_thread)
+    return;  // recovered by the host's lua_pcall, or by a pcall on the way there
+  uintptr_t bits = extra_bits(L) | kLostHookBit;
+  std::memcpy(lua_getextraspace(L), &bits, sizeof bits);
+}
+
 void deadline_hook(lua_State* L, lua_Debug*) {
   LuaGuard& guard = guard_of(L);
+  if (guard.abort == AbortKind::kNone && !guard.past_deadline())
+    return;
+  // The error is raised from inside the hook: this thread's hooks stay off.
+  mark_lost_hook(L);
   if (guard.abort != AbortKind::kNone) {
     // Already aborting (a pcall tried to swallow it): keep unwinding.
     lua_pushstring(L, guard.abort_message.c_str());
     lua_error(L);
   }
-  if (guard.past_deadline())
-    abort_call(L, AbortKind::kTimeout, guard.timeout_message);
+  abort_call(L, AbortKind::kTimeout, guard.timeout_message);
 }
 
 }  // namespace
+
+std::string describe_bytes(size_t bytes) {
+  if (bytes >= (size_t{1} << 20) && bytes % (size_t{1} << 20) == 0)
+    return std::to_string(bytes >> 20) + " MiB";
+  if (bytes >= 1024 && bytes % 1024 == 0)
+    return std::to_string(bytes >> 10) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
 
 void LuaGuard::begin(SteadyTime until, std::string message, const CallContext* context) {
   deadline = until;
@@ -57,18 +89,23 @@ void LuaGuard::end() {
 }
 
 LuaGuard& guard_of(lua_State* L) {
-  LuaGuard* guard = nullptr;
-  std::memcpy(&guard, lua_getextraspace(L), sizeof guard);
-  return *guard;
+  return *reinterpret_cast<LuaGuard*>(extra_bits(L) & ~kLostHookBit);
+}
+
+bool lost_its_hook(lua_State* L) {
+  return (extra_bits(L) & kLostHookBit) != 0;
 }
 
 lua_State* new_guarded_state(LuaGuard& guard) {
   lua_State* L = lua_newstate(budget_alloc, &guard);
   if (L == nullptr)
     return nullptr;
-  LuaGuard* pointer = &guard;
+  static_assert(alignof(LuaGuard) > kLostHookBit && sizeof(uintptr_t) <= LUA_EXTRASPACE);
+  auto bits = reinterpret_cast<uintptr_t>(&guard);
   // Threads copy the main thread's extra space, so coroutines find the guard too.
-  std::memcpy(lua_getextraspace(L), &pointer, sizeof pointer);
+  std::memcpy(lua_getextraspace(L), &bits, sizeof bits);
+  // Conversions stop at the call's deadline too.
+  guard.limits.deadline = &guard.deadline;
   // Coroutines inherit the hook of the thread that creates them.
   lua_sethook(L, deadline_hook, LUA_MASKCOUNT, kHookInstructionCount);
   return L;
@@ -104,13 +141,11 @@ void reraise_if_aborting(lua_State* L, int error_index) {
   LuaGuard& guard = guard_of(L);
   if (guard.abort == AbortKind::kNone && guard.refused_allocation) {
     size_t length = 0;
-    const char* text = lua_type(L, error_index) == LUA_TSTRING
-                           ? lua_tolstring(L, error_index, &length)
-                           : nullptr;
+    const char* text =
+        lua_type(L, error_index) == LUA_TSTRING ? lua_tolstring(L, error_index, &length) : nullptr;
     if (text != nullptr && std::strcmp(text, "not enough memory") == 0) {
       guard.abort = AbortKind::kMemory;
-      guard.abort_message = "ran out of its " + std::to_string(guard.limit_bytes >> 20) +
-                            " MiB memory limit";
+      guard.abort_message = "ran out of its " + describe_bytes(guard.limit_bytes) + " memory limit";
     }
   }
   if (guard.abort != AbortKind::kNone) {

@@ -3,11 +3,10 @@
 // function), and an abort that guest code cannot catch once a limit is hit.
 #pragma once
 
-#include <lua.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <lua.hpp>
 #include <string>
 
 #include "dispatch/plugin_instance.h"
@@ -46,8 +45,18 @@ struct LuaGuard {
   bool past_deadline() const { return std::chrono::steady_clock::now() >= deadline; }
 };
 
+// "64 MiB", "100 KiB", "1500000 bytes": limits as an author wrote them.
+std::string describe_bytes(size_t bytes);
+
 // The guard behind a state (stored in the state's extra space; coroutines share it).
 LuaGuard& guard_of(lua_State* L);
+
+// Whether the deadline hook raised its error on this coroutine. Lua switches a
+// thread's hooks off while a hook runs and switches them on again only when the
+// hook returns (ldo.c luaD_hook) or a pcall on that thread recovers; a coroutine
+// that died of the hook's error keeps them off for good, so none of its code
+// (its pending __close handlers) may run again: nothing could stop it.
+bool lost_its_hook(lua_State* L);
 
 // Creates a state whose allocator charges `guard`, with the deadline hook set.
 lua_State* new_guarded_state(LuaGuard& guard);

@@ -33,17 +33,41 @@ bool has_specials(const char* pattern, size_t length) {
 bool class_matches(unsigned char c, unsigned char class_letter) {
   bool result;
   switch (std::tolower(class_letter)) {
-    case 'a': result = std::isalpha(c); break;
-    case 'c': result = std::iscntrl(c); break;
-    case 'd': result = std::isdigit(c); break;
-    case 'g': result = std::isgraph(c); break;
-    case 'l': result = std::islower(c); break;
-    case 'p': result = std::ispunct(c); break;
-    case 's': result = std::isspace(c); break;
-    case 'u': result = std::isupper(c); break;
-    case 'w': result = std::isalnum(c); break;
-    case 'x': result = std::isxdigit(c); break;
-    default: return class_letter == c;  // an escaped literal, e.g. %.
+    case 'a':
+      result = std::isalpha(c);
+      break;
+    case 'c':
+      result = std::iscntrl(c);
+      break;
+    case 'd':
+      result = std::isdigit(c);
+      break;
+    case 'g':
+      result = std::isgraph(c);
+      break;
+    case 'l':
+      result = std::islower(c);
+      break;
+    case 'p':
+      result = std::ispunct(c);
+      break;
+    case 's':
+      result = std::isspace(c);
+      break;
+    case 'u':
+      result = std::isupper(c);
+      break;
+    case 'w':
+      result = std::isalnum(c);
+      break;
+    case 'x':
+      result = std::isxdigit(c);
+      break;
+    case 'z':
+      result = (c == 0);
+      break;  // deprecated in 5.2, still in the 5.4 matcher
+    default:
+      return class_letter == c;  // an escaped literal, e.g. %.
   }
   return std::isupper(class_letter) ? !result : result;
 }
@@ -116,6 +140,7 @@ class Matcher {
               if (p == pattern_end_ || *p != '[')
                 luaL_error(L_, "missing '[' after '%%f' in pattern");
               const char* set_end = class_end(p);
+              meter_.add(static_cast<size_t>(set_end - p));  // a set costs its length
               unsigned char before = (s == source_) ? '\0' : static_cast<unsigned char>(s[-1]);
               unsigned char at = (s < source_end_) ? static_cast<unsigned char>(*s) : '\0';
               if (!set_matches(before, p, set_end - 1) && set_matches(at, p, set_end - 1)) {
@@ -137,8 +162,10 @@ class Matcher {
         default:
           break;
       }
-      // A single character class, maybe followed by a quantifier.
+      // A single character class, maybe followed by a quantifier. Reading and
+      // matching a set costs its length, so a long set is metered as such.
       const char* item_end = class_end(p);
+      meter_.add(static_cast<size_t>(item_end - p));
       char quantifier = item_end < pattern_end_ ? *item_end : '\0';
       if (!single_matches(s, p, item_end)) {
         if (quantifier == '*' || quantifier == '?' || quantifier == '-') {
@@ -262,18 +289,23 @@ class Matcher {
       return false;
     auto c = static_cast<unsigned char>(*s);
     switch (*p) {
-      case '.': return true;
-      case '%': return class_matches(c, static_cast<unsigned char>(p[1]));
-      case '[': return set_matches(c, p, item_end - 1);
-      default: return static_cast<unsigned char>(*p) == c;
+      case '.':
+        return true;
+      case '%':
+        return class_matches(c, static_cast<unsigned char>(p[1]));
+      case '[':
+        return set_matches(c, p, item_end - 1);
+      default:
+        return static_cast<unsigned char>(*p) == c;
     }
   }
 
   const char* max_expand(const char* s, const char* p, const char* item_end) {
+    auto item_length = static_cast<size_t>(item_end - p);
     ptrdiff_t count = 0;
     while (single_matches(s + count, p, item_end)) {
       ++count;
-      meter_.add(1);
+      meter_.add(item_length);
     }
     // Longest first, giving back one character at a time.
     for (; count >= 0; --count) {
@@ -285,10 +317,12 @@ class Matcher {
   }
 
   const char* min_expand(const char* s, const char* p, const char* item_end) {
+    auto item_length = static_cast<size_t>(item_end - p);
     while (true) {
       const char* result = match(s, item_end + 1);
       if (result != nullptr)
         return result;
+      meter_.add(item_length);
       if (!single_matches(s, p, item_end))
         return nullptr;
       ++s;
@@ -398,8 +432,8 @@ int find_or_match(lua_State* L, bool find) {
     return 1;
   }
   if (find && (lua_toboolean(L, 4) || !has_specials(pattern, pattern_length))) {
-    const char* found = plain_search(L, source + init, source_length - init, pattern,
-                                     pattern_length);
+    const char* found =
+        plain_search(L, source + init, source_length - init, pattern, pattern_length);
     if (found != nullptr) {
       lua_pushinteger(L, found - source + 1);
       lua_pushinteger(L, static_cast<lua_Integer>(found - source + pattern_length));

@@ -15,6 +15,7 @@ namespace outlet {
 namespace {
 
 using lua::AbortKind;
+using lua::describe_bytes;
 using lua::LuaGuard;
 
 // The registry slot of the table listing the plugin's handler candidates.
@@ -110,8 +111,8 @@ int call_handler(lua_State* L) {
     count = static_cast<int>(request->arguments->size());
     luaL_checkstack(L, count, "too many handler arguments");
     for (const std::string& name : *request->arguments) {
-      auto field = request->payload->is_object() ? request->payload->find(name)
-                                                 : request->payload->end();
+      auto field =
+          request->payload->is_object() ? request->payload->find(name) : request->payload->end();
       if (field == request->payload->end())
         lua_pushnil(L);
       else
@@ -163,19 +164,11 @@ std::string clean_traceback(std::string message) {
   return message;
 }
 
-std::string describe_bytes(size_t bytes) {
-  if (bytes >= (size_t{1} << 20) && bytes % (size_t{1} << 20) == 0)
-    return std::to_string(bytes >> 20) + " MiB";
-  if (bytes >= 1024 && bytes % 1024 == 0)
-    return std::to_string(bytes >> 10) + " KiB";
-  return std::to_string(bytes) + " bytes";
-}
-
 struct HandlerEntry {
   Subscription subscription;
-  lua_Integer entry = 0;           // index in registry[kHandlersKey]
+  lua_Integer entry = 0;  // index in registry[kHandlersKey]
   std::vector<std::string> arguments;
-  std::string label;               // how the plugin named it, for messages
+  std::string label;  // how the plugin named it, for messages
 };
 
 class LuaInstance : public PluginInstance {
@@ -263,8 +256,8 @@ class LuaInstance : public PluginInstance {
       Json value;
       std::string problem;
       if (!lua::to_json(L_, guard_->refs, -1, guard_->limits, value, problem)) {
-        return Error(ErrorCode::kPluginError, label + " returned a value JSON cannot hold: " +
-                                                  problem);
+        return Error(ErrorCode::kPluginError,
+                     label + " returned a value JSON cannot hold: " + problem);
       }
       return value;
     }
@@ -297,14 +290,15 @@ class LuaInstance : public PluginInstance {
     if (guard_->used_bytes <= memory_limit_ / 4 * 3)
       return;
     if (Status reloaded = load(); !reloaded.ok()) {
-      broken_reason_ = "it ran out of memory and could not be loaded again: " +
-                       reloaded.error().message();
+      broken_reason_ =
+          "it ran out of memory and could not be loaded again: " + reloaded.error().message();
       close_state();
       if (warnings_ != nullptr)
         warnings_->add("memory", broken_reason_);
     } else if (warnings_ != nullptr) {
-      warnings_->add("memory", "the plugin's state was discarded and loaded again after it "
-                               "ran out of memory (its in-memory variables start over)");
+      warnings_->add("memory",
+                     "the plugin's state was discarded and loaded again after it "
+                     "ran out of memory (its in-memory variables start over)");
     }
   }
 
@@ -326,11 +320,9 @@ class LuaInstance : public PluginInstance {
       return Error(ErrorCode::kInvalidArgument, "the plugin's code cannot be loaded",
                    {{"entrypoint", message}});
     }
-    guard_->begin(std::chrono::steady_clock::now() +
-                      std::chrono::milliseconds(options_.load_timeout_ms),
-                  "took longer than " + std::to_string(options_.load_timeout_ms) +
-                      " ms to load",
-                  nullptr);
+    guard_->begin(
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.load_timeout_ms),
+        "took longer than " + std::to_string(options_.load_timeout_ms) + " ms to load", nullptr);
     lua_pushcfunction(L_, add_traceback);
     lua_insert(L_, -2);
     status = lua_pcall(L_, 0, 1, 1);
@@ -401,7 +393,13 @@ class LuaInstance : public PluginInstance {
       if (spec == by_name.end())
         return std::optional<HookKind>(HookKind::kNotify);
       std::optional<HookKind> kind = primary_handler_kind(*spec->second);
-      if (!kind) {
+      if (!kind && spec->second->kinds == std::set<HookKind>{HookKind::kFilter}) {
+        problems.push_back({label, "\"" + event +
+                                       "\" is delivered only to filters; name the "
+                                       "handler filter_" +
+                                       typed_handler_name(*spec->second) +
+                                       " or put it in the filter = {...} table"});
+      } else if (!kind) {
         problems.push_back({label, "\"" + event +
                                        "\" is delivered in more than one way; name the kind "
                                        "with a collect = {...}, dispatch = {...} or request = "
@@ -447,11 +445,11 @@ class LuaInstance : public PluginInstance {
         }
       } else if (key == "filter_priority" || key == "filterPriority") {
         if (!lua_isinteger(L_, -1)) {
-          problems.push_back({key, "must be an integer (got a " + std::string(value_type_name) +
-                                       ")"});
+          problems.push_back(
+              {key, "must be an integer (got a " + std::string(value_type_name) + ")"});
         } else {
-          filter_priority = static_cast<int>(
-              std::clamp<lua_Integer>(lua_tointeger(L_, -1), -1000000, 1000000));
+          filter_priority =
+              static_cast<int>(std::clamp<lua_Integer>(lua_tointeger(L_, -1), -1000000, 1000000));
         }
       } else if (key.rfind("on_", 0) == 0 || key.rfind("filter_", 0) == 0) {
         bool is_filter = key.rfind("filter_", 0) == 0;

@@ -61,16 +61,26 @@ Outcome invoke_host(lua_State* L, size_t index, int first_argument) {
     Json argument;
     std::string problem;
     if (!to_json(L, guard.refs, i, guard.limits, argument, problem)) {
-      return fail_with(L, "outlet." + name + ": argument " + std::to_string(i - first_argument + 1) +
-                              " " + problem);
+      return fail_with(L, "outlet." + name + ": argument " +
+                              std::to_string(i - first_argument + 1) + " " + problem);
     }
     arguments.push_back(std::move(argument));
   }
   Result<Json> result = guard.host->invoke(index, arguments, *guard.call);
   if (guard.past_deadline())
     return Outcome::kPastDeadline;
-  if (!result.ok())
-    return fail_with(L, "outlet." + name + ": " + result.error().message());
+  if (!result.ok()) {
+    // Host functions name themselves in their errors ("chat.send: argument 1 ...").
+    const std::string& message = result.error().message();
+    bool named = message.rfind(name + ":", 0) == 0;
+    return fail_with(L, "outlet." + (named ? message : name + ": " + message));
+  }
+  if (result->is_null()) {
+    // Nothing (an absent key, a function with no answer) is nil, so
+    // `outlet.kv.get(k) or default` works; nested nulls stay outlet.null.
+    lua_pushnil(L);
+    return Outcome::kReturned;
+  }
   PushRequest request;
   request.json = &result.value();
   return push_protected(L, request) ? Outcome::kReturned : Outcome::kFailed;
@@ -141,8 +151,9 @@ int print_to_log(lua_State* L) {
   if (index < 0) {
     LuaGuard& guard = guard_of(L);
     if (guard.warnings != nullptr)
-      guard.warnings->add("print", "print() output is dropped: the plugin lacks the \"log\" "
-                                   "permission");
+      guard.warnings->add("print",
+                          "print() output is dropped: the plugin lacks the \"log\" "
+                          "permission");
     return 0;
   }
   Outcome outcome = invoke_host(L, static_cast<size_t>(index), 1);
@@ -161,8 +172,7 @@ int make_array(lua_State* L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
   }
-  lua_rawgeti(L, LUA_REGISTRYINDEX, guard_of(L).refs.array_meta_ref);
-  lua_setmetatable(L, 1);
+  set_array_marker(L, guard_of(L).refs, 1);
   return 1;
 }
 
@@ -200,7 +210,7 @@ void seal_tree(lua_State* L, int index, const char* prefix) {
     if (lua_type(L, -1) == LUA_TTABLE && lua_type(L, -2) == LUA_TSTRING) {
       lua_pushfstring(L, "%s%s.", prefix, lua_tostring(L, -2));
       seal_tree(L, lua_gettop(L) - 1, lua_tostring(L, -1));  // pushes the sealed proxy
-      lua_replace(L, -3);                                     // key, proxy, prefix
+      lua_replace(L, -3);                                    // key, proxy, prefix
       lua_pop(L, 1);
       lua_pushvalue(L, -2);
       lua_insert(L, -2);

@@ -20,6 +20,8 @@ class Reader {
   bool read(int index, Json& out, size_t depth) {
     if (++values_ > limits_.max_values)
       return fail("more than " + std::to_string(limits_.max_values) + " values");
+    if (past_deadline())
+      return false;
     switch (lua_type(L_, index)) {
       case LUA_TNIL:
         out = nullptr;
@@ -42,10 +44,8 @@ class Reader {
       case LUA_TSTRING: {
         size_t length = 0;
         const char* text = lua_tolstring(L_, index, &length);
-        string_bytes_ += length;
-        if (string_bytes_ > limits_.max_string_bytes)
-          return fail("more than " + std::to_string(limits_.max_string_bytes >> 20) +
-                      " MiB of strings");
+        if (!add_string_bytes(length))
+          return false;
         if (!is_valid_utf8({text, length}))
           return fail("a string that is not valid UTF-8 cannot become JSON");
         out = std::string(text, length);
@@ -74,7 +74,32 @@ class Reader {
     return false;
   }
 
+  // Checks the clock every few thousand steps (values read, entries classified).
+  bool past_deadline() {
+    if (limits_.deadline == nullptr || ++steps_ % kStepsBetweenClockChecks != 0)
+      return false;
+    if (std::chrono::steady_clock::now() < *limits_.deadline)
+      return false;
+    fail("ran out of the call's time while being converted (after " + std::to_string(values_) +
+         " values)");
+    return true;
+  }
+
+  // Counts strings (values and keys) against max_string_bytes.
+  bool add_string_bytes(size_t length) {
+    string_bytes_ += length;
+    if (string_bytes_ <= limits_.max_string_bytes)
+      return true;
+    size_t limit = limits_.max_string_bytes;
+    fail("more than " +
+         (limit % (size_t{1} << 20) == 0 ? std::to_string(limit >> 20) + " MiB"
+                                         : std::to_string(limit) + " bytes") +
+         " of strings");
+    return false;
+  }
+
   bool is_null(int index) {
+    index = lua_absindex(L_, index);  // -1 would be the sentinel pushed below
     lua_rawgeti(L_, LUA_REGISTRYINDEX, refs_.null_ref);
     bool same = lua_rawequal(L_, index, -1);
     lua_pop(L_, 1);
@@ -108,6 +133,10 @@ class Reader {
     lua_pushnil(L_);
     while (lua_next(L_, index) != 0) {
       lua_pop(L_, 1);
+      if (past_deadline()) {
+        lua_pop(L_, 1);
+        return false;
+      }
       ++entries;
       if (lua_type(L_, -1) == LUA_TSTRING) {
         ++string_keys;
@@ -121,8 +150,7 @@ class Reader {
     size_t integer_keys = entries - string_keys - (other_keys ? 1 : 0);
     bool is_array = marked_array || (entries > 0 && string_keys == 0 && !other_keys);
     if (is_array) {
-      if (string_keys > 0 || other_keys ||
-          static_cast<size_t>(largest_index) != integer_keys) {
+      if (string_keys > 0 || other_keys || static_cast<size_t>(largest_index) != integer_keys) {
         return fail(std::string(marked_array ? "an outlet.array" : "a table") +
                     " with keys other than 1..n (a sparse array, or mixed keys) cannot become "
                     "JSON");
@@ -159,7 +187,10 @@ class Reader {
         lua_pop(L_, 2);
         return fail("a key that is not valid UTF-8 cannot become JSON");
       }
-      string_bytes_ += length;
+      if (!add_string_bytes(length)) {
+        lua_pop(L_, 2);
+        return false;
+      }
       Json element;
       bool ok = read(-1, element, depth + 1);
       lua_pop(L_, 1);
@@ -177,7 +208,10 @@ class Reader {
   lua_State* L_;
   const ValueRefs& refs_;
   const ConversionLimits& limits_;
+  static constexpr size_t kStepsBetweenClockChecks = 4096;
+
   size_t values_ = 0;
+  size_t steps_ = 0;
   size_t string_bytes_ = 0;
   std::vector<const void*> open_tables_;  // the tables on the current path
   std::string error_;
@@ -254,6 +288,19 @@ ValueRefs create_value_refs(lua_State* L) {
   return refs;
 }
 
+void set_array_marker(lua_State* L, const ValueRefs& refs, int index) {
+  index = lua_absindex(L, index);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, refs.array_meta_ref);
+  lua_pushliteral(L, "__gc");
+  if (lua_rawget(L, -2) != LUA_TNIL) {
+    lua_pushliteral(L, "__gc");
+    lua_pushnil(L);
+    lua_rawset(L, -4);
+  }
+  lua_pop(L, 1);
+  lua_setmetatable(L, index);
+}
+
 void push_json(lua_State* L, const ValueRefs& refs, const Json& value) {
   switch (value.type()) {
     case Json::value_t::null:
@@ -290,8 +337,7 @@ void push_json(lua_State* L, const ValueRefs& refs, const Json& value) {
         push_json(L, refs, element);
         lua_rawseti(L, -2, ++i);
       }
-      lua_rawgeti(L, LUA_REGISTRYINDEX, refs.array_meta_ref);
-      lua_setmetatable(L, -2);
+      set_array_marker(L, refs, -1);
       return;
     }
     case Json::value_t::object: {

@@ -8,13 +8,14 @@ namespace outlet::lua {
 namespace {
 
 constexpr SandboxLibrary kLibraries[] = {
-    {"_G", luaopen_base},       {"string", luaopen_string}, {"table", luaopen_table},
-    {"math", luaopen_math},     {"utf8", luaopen_utf8},     {"coroutine", luaopen_coroutine},
+    {"_G", luaopen_base},   {"string", luaopen_string}, {"table", luaopen_table},
+    {"math", luaopen_math}, {"utf8", luaopen_utf8},     {"coroutine", luaopen_coroutine},
 };
 
 constexpr const char* kMetered = "its work grows with plugin input: metered against the deadline";
 constexpr const char* kAbortSafe =
-    "a timeout or memory abort must not be caught: re-raised when the call is being stopped";
+    "a timeout or memory abort must not be caught: re-raised when the call is being stopped; a "
+    "coroutine it stopped lost its hook, so its __close handlers never run";
 
 constexpr AllowedMember kAllowed[] = {
     // Base functions.
@@ -28,7 +29,9 @@ constexpr AllowedMember kAllowed[] = {
     {"_G", "rawget", nullptr, nullptr},
     {"_G", "rawlen", nullptr, nullptr},
     {"_G", "select", nullptr, nullptr},
-    {"_G", "setmetatable", nullptr, nullptr},  // shared tables' metatables are protected
+    {"_G", "setmetatable", sandboxed_setmetatable,
+     "no __gc: Lua runs finalizers with the debug hook off, so no deadline could stop one "
+     "(shared tables' metatables are protected too)"},
     {"_G", "tonumber", nullptr, nullptr},
     {"_G", "tostring", nullptr, nullptr},
     {"_G", "type", nullptr, nullptr},
@@ -107,7 +110,7 @@ constexpr AllowedMember kAllowed[] = {
     {"coroutine", "isyieldable", nullptr, nullptr},
     {"coroutine", "running", nullptr, nullptr},
     {"coroutine", "status", nullptr, nullptr},
-    {"coroutine", "wrap", nullptr, nullptr},
+    {"coroutine", "wrap", sandboxed_wrap, kAbortSafe},
     {"coroutine", "yield", nullptr, nullptr},
     {"coroutine", "resume", protected_resume, kAbortSafe},
     {"coroutine", "close", protected_close, kAbortSafe},

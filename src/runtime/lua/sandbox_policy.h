@@ -3,7 +3,6 @@
 #pragma once
 
 #include <lua.hpp>
-
 #include <span>
 
 namespace outlet::lua {
