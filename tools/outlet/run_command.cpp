@@ -21,6 +21,7 @@ struct RunOptions {
   std::string secrets_file;
   bool enable_all = false;
   bool json = false;
+  bool watch = false;
 };
 
 Result<Json> read_json_file(const std::string& path) {
@@ -98,6 +99,11 @@ int run(const RunOptions& o) {
     (void)approve_and_enable_all(host, *report);
   if (Status s = host.start(); !s.ok())
     print_error(s.error());
+  if (o.watch) {
+    // Edit a plugin while events stream in: it reloads when its files change.
+    if (Status s = host.watch_plugin_files(); !s.ok())
+      print_error(s.error());
+  }
   for (const PluginStatus& status : host.statuses()) {
     if (status.state != PluginState::kLoaded) {
       std::fprintf(stderr, "%s: %s%s\n", status.id.c_str(),
@@ -157,6 +163,9 @@ void add_run_command(CLI::App& app, int& exit_code) {
   command->add_flag("--enable-all", o->enable_all,
                     "Approve every plugin's declared permissions and enable it");
   command->add_flag("--json", o->json, "Print one JSON object per event");
+  command->add_flag("--watch", o->watch,
+                    "Reload a plugin when its files change (a failed reload keeps the running "
+                    "version and prints why)");
   command->callback([&exit_code, o] { exit_code = run(*o); });
 }
 

@@ -635,4 +635,32 @@ int sandboxed_setmetatable(lua_State* L) {
   return 1;
 }
 
+// string.format, with %q capped: quoting costs ~80 ns per control byte in the
+// stock function, which cannot be interrupted (5 MiB took 414 ms).
+int bounded_format(lua_State* L) {
+  size_t format_length = 0;
+  const char* format = luaL_checklstring(L, 1, &format_length);
+  size_t quoted = 0;
+  int argument = 1;
+  for (size_t i = 0; i + 1 < format_length; ++i) {
+    if (format[i] != '%')
+      continue;
+    if (format[++i] == '%')
+      continue;
+    ++argument;
+    while (i < format_length && std::strchr("-+ #0123456789.", format[i]) != nullptr)
+      ++i;
+    if (i < format_length && format[i] == 'q' && lua_type(L, argument) == LUA_TSTRING)
+      quoted += lua_rawlen(L, argument);
+  }
+  if (quoted > kMaxQuotedBytes) {
+    return luaL_error(L, "string.format: %%q of %I bytes is over the %d KiB limit for plugins",
+                      static_cast<LUAI_UACINT>(quoted), static_cast<int>(kMaxQuotedBytes / 1024));
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
 }  // namespace outlet::lua

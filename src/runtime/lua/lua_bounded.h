@@ -17,6 +17,7 @@ int bounded_gsub(lua_State* L);
 
 // Strings and tables (lua_bounded.cpp).
 int bounded_rep(lua_State* L);
+int bounded_format(lua_State* L);  // %q capped
 int bounded_upper(lua_State* L);
 int bounded_lower(lua_State* L);
 int bounded_reverse(lua_State* L);
@@ -41,6 +42,10 @@ int sandboxed_setmetatable(lua_State* L);  // refuses __gc (finalizers run witho
 
 // The largest text chunk `load` compiles: the parser cannot be interrupted, so
 // its input is capped (measured: ~25 MB/s, so 256 KiB compiles in ~10 ms).
+// The most text one string.format call may quote with %q (stock, uninterruptible:
+// measured ~80 ns per control byte, so 256 KiB stays near 20 ms).
+inline constexpr size_t kMaxQuotedBytes = size_t{256} * 1024;
+
 inline constexpr size_t kMaxLoadChunkBytes = size_t{256} * 1024;
 
 }  // namespace outlet::lua

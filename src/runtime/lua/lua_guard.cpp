@@ -76,6 +76,7 @@ std::string describe_bytes(size_t bytes) {
 
 void LuaGuard::begin(SteadyTime until, std::string message, const CallContext* context) {
   deadline = until;
+  // A call's message is built only if it times out (most calls never do).
   timeout_message = std::move(message);
   abort = AbortKind::kNone;
   abort_message.clear();
@@ -119,6 +120,8 @@ void check_deadline(lua_State* L) {
 
 void abort_call(lua_State* L, AbortKind kind, const std::string& message) {
   LuaGuard& guard = guard_of(L);
+  if (kind == AbortKind::kTimeout && guard.timeout_message.empty() && guard.call != nullptr)
+    guard.timeout_message = guard.call->timeout_message();  // `message` refers to it
   if (guard.abort == AbortKind::kNone) {
     guard.abort = kind;
     guard.abort_message = message;

@@ -227,7 +227,7 @@ class LuaInstance : public PluginInstance {
       return Error(ErrorCode::kNotFound, "no " + std::string(hook_kind_name(context.kind)) +
                                              " handler for \"" + std::string(context.event) + "\"");
     }
-    guard_->begin(context.deadline, context.timeout_message(), &context);
+    guard_->begin(context.deadline, std::string(), &context);
     CallRequest request{handler->entry, &payload, &handler->arguments};
     lua_settop(L_, 0);
     lua_pushcfunction(L_, add_traceback);
@@ -235,8 +235,10 @@ class LuaInstance : public PluginInstance {
     lua_pushlightuserdata(L_, &request);
     int status = lua_pcall(L_, 1, 1, 1);
     Result<Json> result = finish(status, handler->label);
-    lua_settop(L_, 0);
-    guard_->end();
+    if (L_ != nullptr) {  // null when recovering from a memory abort failed
+      lua_settop(L_, 0);
+      guard_->end();
+    }
     return result;
   }
 
@@ -256,6 +258,11 @@ class LuaInstance : public PluginInstance {
       Json value;
       std::string problem;
       if (!lua::to_json(L_, guard_->refs, -1, guard_->limits, value, problem)) {
+        if (guard_->past_deadline() && guard_->call != nullptr) {
+          return Error(
+              ErrorCode::kDeadlineExceeded,
+              guard_->call->timeout_message() + " (converting what " + label + " returned)");
+        }
         return Error(ErrorCode::kPluginError,
                      label + " returned a value JSON cannot hold: " + problem);
       }

@@ -48,7 +48,8 @@ constexpr AllowedMember kAllowed[] = {
     // string, without dump.
     {"string", "byte", nullptr, nullptr},
     {"string", "char", nullptr, nullptr},
-    {"string", "format", nullptr, nullptr},  // widths are at most 2 digits in Lua 5.4
+    {"string", "format", bounded_format,
+     "%q quotes at most 256 KiB per call (the stock quoting cannot be interrupted)"},
     {"string", "len", nullptr, nullptr},
     {"string", "sub", nullptr, nullptr},
     {"string", "pack", nullptr, nullptr},
