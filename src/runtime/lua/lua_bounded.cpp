@@ -653,6 +653,7 @@ int bounded_format(lua_State* L) {
     if (i < format_length && format[i] == 'q' && lua_type(L, argument) == LUA_TSTRING)
       quoted += lua_rawlen(L, argument);
   }
+  check_deadline(L);  // a loop of stock format calls runs many times between hooks
   if (quoted > kMaxQuotedBytes) {
     return luaL_error(L, "string.format: %%q of %I bytes is over the %d KiB limit for plugins",
                       static_cast<LUAI_UACINT>(quoted), static_cast<int>(kMaxQuotedBytes / 1024));

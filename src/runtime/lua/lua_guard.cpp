@@ -23,6 +23,15 @@ void* budget_alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
     guard->refused_allocation = true;
     return nullptr;
   }
+  // The count hook sees VM instructions, not time: one instruction (a `..`) or
+  // one stock C call (string.sub) can copy tens of MiB, and a loop of them runs
+  // hundreds of times between two hooks. Large blocks are where that time goes,
+  // so past the deadline they are refused; the call is then stopped as a timeout.
+  if (nsize >= kLargeAllocation && nsize > osize && guard->past_deadline()) {
+    guard->refused_allocation = true;
+    guard->refused_for_time = true;
+    return nullptr;
+  }
   void* resized = std::realloc(ptr, nsize);
   if (resized == nullptr)
     return nullptr;
@@ -81,6 +90,7 @@ void LuaGuard::begin(SteadyTime until, std::string message, const CallContext* c
   abort = AbortKind::kNone;
   abort_message.clear();
   refused_allocation = false;
+  refused_for_time = false;
   call = context;
 }
 
@@ -147,8 +157,16 @@ void reraise_if_aborting(lua_State* L, int error_index) {
     const char* text =
         lua_type(L, error_index) == LUA_TSTRING ? lua_tolstring(L, error_index, &length) : nullptr;
     if (text != nullptr && std::strcmp(text, "not enough memory") == 0) {
-      guard.abort = AbortKind::kMemory;
-      guard.abort_message = "ran out of its " + describe_bytes(guard.limit_bytes) + " memory limit";
+      if (guard.refused_for_time) {
+        if (guard.timeout_message.empty() && guard.call != nullptr)
+          guard.timeout_message = guard.call->timeout_message();
+        guard.abort = AbortKind::kTimeout;
+        guard.abort_message = guard.timeout_message;
+      } else {
+        guard.abort = AbortKind::kMemory;
+        guard.abort_message =
+            "ran out of its " + describe_bytes(guard.limit_bytes) + " memory limit";
+      }
     }
   }
   if (guard.abort != AbortKind::kNone) {

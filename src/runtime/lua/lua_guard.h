@@ -21,7 +21,8 @@ struct LuaGuard {
   // Memory: every byte the state holds, counted by the allocator.
   size_t used_bytes = 0;
   size_t limit_bytes = 0;
-  bool refused_allocation = false;  // since the last reset_call()
+  bool refused_allocation = false;  // since the call began
+  bool refused_for_time = false;    // a large block refused past the deadline
 
   // CPU: the current call's deadline, and what to say when it passes.
   SteadyTime deadline = SteadyTime::max();
@@ -74,6 +75,8 @@ void reraise_if_aborting(lua_State* L, int error_index);
 // How often the hook runs, in VM instructions: rare enough to cost nothing
 // measurable, often enough that a loop stops within microseconds of its deadline.
 inline constexpr int kHookInstructionCount = 1000;
+// Allocations this large check the deadline (see budget_alloc).
+inline constexpr size_t kLargeAllocation = size_t{64} * 1024;
 // Bounded library functions check the clock after this many units of work.
 inline constexpr uint32_t kStepsBetweenClockChecks = 4096;
 

@@ -271,7 +271,11 @@ class LuaInstance : public PluginInstance {
     std::string message = lua_type(L_, -1) == LUA_TSTRING ? lua_tostring(L_, -1) : "";
     AbortKind abort = guard_->abort;
     if (abort == AbortKind::kNone && status == LUA_ERRMEM)
-      abort = AbortKind::kMemory;
+      abort = guard_->refused_for_time ? AbortKind::kTimeout : AbortKind::kMemory;
+    if (abort == AbortKind::kTimeout && guard_->abort_message.empty()) {
+      guard_->abort_message =
+          guard_->call != nullptr ? guard_->call->timeout_message() : guard_->timeout_message;
+    }
     if (abort == AbortKind::kTimeout) {
       return Error(ErrorCode::kDeadlineExceeded, guard_->abort_message);
     }
