@@ -162,7 +162,7 @@ class Host {
 
   Status reconcile();  // requires mutex_
   struct Prepared;
-  Status prepare(Record& record, std::shared_ptr<const Manifest> manifest,
+  Status prepare(Record& record, const std::shared_ptr<const Manifest>& manifest,
                  const PluginSource& source, Prepared& out);  // requires mutex_
   Status declare_plugin_events(const Manifest& manifest);     // requires mutex_
   void warn_about_undeclared(Record& record, const std::vector<Subscription>& subscriptions);

@@ -774,7 +774,7 @@ Status Host::check_subscriptions(const Manifest& manifest, std::vector<Subscript
   return {};
 }
 
-Status Host::prepare(Record& record, std::shared_ptr<const Manifest> manifest_ptr,
+Status Host::prepare(Record& record, const std::shared_ptr<const Manifest>& manifest_ptr,
                      const PluginSource& source, Prepared& prepared) {
   const Manifest& manifest = *manifest_ptr;
   auto runtime = runtimes_.find(manifest.runtime);

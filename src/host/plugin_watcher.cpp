@@ -95,7 +95,7 @@ void PluginWatcher::unwatch(const std::string& plugin_id) {
 }
 
 void PluginWatcher::read_events() {
-  alignas(inotify_event) std::array<char, 16 * 1024> buffer;
+  alignas(inotify_event) std::array<char, size_t{16} * 1024> buffer;
   while (true) {
     ssize_t length = ::read(inotify_fd_, buffer.data(), buffer.size());
     if (length <= 0)

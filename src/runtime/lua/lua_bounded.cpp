@@ -14,7 +14,7 @@
 namespace outlet::lua {
 namespace {
 
-constexpr size_t kChunkBytes = 64 * 1024;
+constexpr size_t kChunkBytes = size_t{64} * 1024;
 
 // Builds a string of `length` bytes, `fill(out, offset, count)` writing each chunk.
 template <typename Fill>

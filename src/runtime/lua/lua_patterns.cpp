@@ -436,7 +436,7 @@ int find_or_match(lua_State* L, bool find) {
         plain_search(L, source + init, source_length - init, pattern, pattern_length);
     if (found != nullptr) {
       lua_pushinteger(L, found - source + 1);
-      lua_pushinteger(L, static_cast<lua_Integer>(found - source + pattern_length));
+      lua_pushinteger(L, (found - source) + static_cast<lua_Integer>(pattern_length));
       return 2;
     }
     luaL_pushfail(L);
