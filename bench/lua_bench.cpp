@@ -52,8 +52,10 @@ std::string write_lua_plugin(const std::string& id, const std::string& code,
   return folder.string();
 }
 
-std::unique_ptr<Host> make_host() {
+// A host with the chat domain; with `data_dir`, settings persist there.
+std::unique_ptr<Host> make_host(const std::string& data_dir = "") {
   HostOptions options;
+  options.data_dir = data_dir;
   options.log_sink = [](const std::string&, std::string_view, const std::string&) {};
   auto host = std::move(Host::create(options)).value();
   chat::ChatDomain domain;
@@ -71,8 +73,23 @@ void add_lua(Host& host, const std::string& id, const std::string& code,
   }
 }
 
+// A native plugin registered and enabled as a built-in with `permissions` granted.
+void add_native(Host& host, const std::string& id, NativePluginFactory factory,
+                const Json& permissions = Json::array()) {
+  (void)host.register_native_plugin(id, std::move(factory));
+  (void)host.add_builtin({{"id", id},
+                          {"name", id},
+                          {"version", "1.0.0"},
+                          {"kind", "bot-module"},
+                          {"runtime", "native"},
+                          {"entrypoint", "builtin.cpp"},
+                          {"permissions", permissions}});
+  (void)host.approve(id);
+  (void)host.enable(id);
+}
+
 void add_native_filter(Host& host, const std::string& id) {
-  (void)host.register_native_plugin(id, [] {
+  add_native(host, id, [] {
     auto plugin = std::make_unique<NativePlugin>();
     plugin->filter("chat.message.received", [](const Json& m, PluginContext&) -> Result<Json> {
       benchmark::DoNotOptimize(m.find("body"));
@@ -80,13 +97,6 @@ void add_native_filter(Host& host, const std::string& id) {
     });
     return plugin;
   });
-  (void)host.add_builtin({{"id", id},
-                          {"name", id},
-                          {"version", "1.0.0"},
-                          {"kind", "bot-module"},
-                          {"runtime", "native"},
-                          {"entrypoint", "builtin.cpp"}});
-  (void)host.enable(id);
 }
 
 // --- One Lua filter call, 100-byte message ---
@@ -164,24 +174,18 @@ BENCHMARK(BM_Host_LuaFilterChain_10);
 
 void BM_Baseline_NativeKvGet(benchmark::State& state) {
   auto host = make_host();
-  (void)host->register_native_plugin("native-kv", [] {
-    auto plugin = std::make_unique<NativePlugin>();
-    plugin->request("chat.trigger", [](const Json&, PluginContext& context) -> Result<Json> {
-      for (int i = 0; i < 100; ++i)
-        benchmark::DoNotOptimize(context.kv_get("k"));
-      return Json();
-    });
-    return plugin;
-  });
-  (void)host->add_builtin({{"id", "native-kv"},
-                           {"name", "native-kv"},
-                           {"version", "1.0.0"},
-                           {"kind", "bot-module"},
-                           {"runtime", "native"},
-                           {"entrypoint", "builtin.cpp"},
-                           {"permissions", {"storage.kv"}}});
-  (void)host->approve("native-kv");
-  (void)host->enable("native-kv");
+  add_native(
+      *host, "native-kv",
+      [] {
+        auto plugin = std::make_unique<NativePlugin>();
+        plugin->request("chat.trigger", [](const Json&, PluginContext& context) -> Result<Json> {
+          for (int i = 0; i < 100; ++i)
+            benchmark::DoNotOptimize(context.kv_get("k"));
+          return Json();
+        });
+        return plugin;
+      },
+      Json::array({"storage.kv"}));
   (void)host->kv().set(host->kv_namespace("native-kv"), "k", "a value");
   for (auto _ : state)
     benchmark::DoNotOptimize(host->request("native-kv", "chat.trigger", Json::object()));
@@ -211,22 +215,25 @@ size_t heap_in_use() {
 
 constexpr int kManyPlugins = 1000;
 
+// Registers the 1,000 plugin folders with `host` (without enabling them).
+void add_many_plugins(Host& host) {
+  for (int i = 0; i < kManyPlugins; ++i) {
+    std::string id = "many-" + std::to_string(i);
+    (void)host.add_plugin(
+        read_plugin_folder((bench_dir() / id).string(), host.vocabulary()).value());
+  }
+}
+
 // A data directory in which 1,000 Lua plugins are approved and enabled, made once.
 std::string many_plugins_data_dir() {
   static std::string dir = [] {
     for (int i = 0; i < kManyPlugins; ++i)
       write_lua_plugin("many-" + std::to_string(i), kLuaFilter);
     std::string data = (bench_dir() / "many-data").string();
-    HostOptions options;
-    options.data_dir = data;
-    options.log_sink = [](const std::string&, std::string_view, const std::string&) {};
-    auto host = std::move(Host::create(options)).value();
-    chat::ChatDomain domain;
-    (void)domain.declare(*host);
+    auto host = make_host(data);
+    add_many_plugins(*host);
     for (int i = 0; i < kManyPlugins; ++i) {
       std::string id = "many-" + std::to_string(i);
-      (void)host->add_plugin(
-          read_plugin_folder((bench_dir() / id).string(), host->vocabulary()).value());
       (void)host->approve(id);
       (void)host->enable(id);
     }
@@ -241,17 +248,8 @@ void BM_Host_Start1000LuaPlugins(benchmark::State& state) {
   double heap_per_plugin = 0, lua_per_plugin = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    HostOptions options;
-    options.data_dir = data;
-    options.log_sink = [](const std::string&, std::string_view, const std::string&) {};
-    auto host = std::move(Host::create(options)).value();
-    chat::ChatDomain domain;
-    (void)domain.declare(*host);
-    for (int i = 0; i < kManyPlugins; ++i) {
-      std::string id = "many-" + std::to_string(i);
-      (void)host->add_plugin(
-          read_plugin_folder((bench_dir() / id).string(), host->vocabulary()).value());
-    }
+    auto host = make_host(data);
+    add_many_plugins(*host);
     size_t before = heap_in_use();
     state.ResumeTiming();
     (void)host->start();
@@ -278,18 +276,8 @@ BENCHMARK(BM_Host_Start1000LuaPlugins)->Unit(benchmark::kMillisecond)->Iteration
 // What an operator's enable costs when 1,000 plugins are registered: the host
 // re-resolves dependencies and load order over all of them.
 void BM_Host_EnableOneOf1000(benchmark::State& state) {
-  std::string data = many_plugins_data_dir();
-  HostOptions options;
-  options.data_dir = data;
-  options.log_sink = [](const std::string&, std::string_view, const std::string&) {};
-  auto host = std::move(Host::create(options)).value();
-  chat::ChatDomain domain;
-  (void)domain.declare(*host);
-  for (int i = 0; i < kManyPlugins; ++i) {
-    std::string id = "many-" + std::to_string(i);
-    (void)host->add_plugin(
-        read_plugin_folder((bench_dir() / id).string(), host->vocabulary()).value());
-  }
+  auto host = make_host(many_plugins_data_dir());
+  add_many_plugins(*host);
   (void)host->start();
   for (auto _ : state) {
     (void)host->disable("many-0");

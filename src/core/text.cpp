@@ -20,4 +20,12 @@ std::string dump_short(const Json& value, size_t max_bytes) {
   return truncate_utf8(dump_json(value), max_bytes);
 }
 
+std::string describe_bytes(size_t bytes) {
+  if (bytes >= (size_t{1} << 20) && bytes % (size_t{1} << 20) == 0)
+    return std::to_string(bytes >> 20) + " MiB";
+  if (bytes >= 1024 && bytes % 1024 == 0)
+    return std::to_string(bytes >> 10) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
 }  // namespace outlet

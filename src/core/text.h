@@ -18,6 +18,9 @@ std::string truncate_utf8(std::string_view text, size_t max_bytes);
 // sequences become U+FFFD instead of throwing, as nlohmann's strict dump would.
 std::string dump_json(const Json& value, int indent = -1);
 
+// A size as an author writes a limit: "64 MiB", "100 KiB", else "1500000 bytes".
+std::string describe_bytes(size_t bytes);
+
 // dump_json, shortened with truncate_utf8, for error messages.
 std::string dump_short(const Json& value, size_t max_bytes = 200);
 

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/text.h"
+
 namespace outlet::lua {
 namespace {
 
@@ -74,14 +76,6 @@ void deadline_hook(lua_State* L, lua_Debug*) {
 }
 
 }  // namespace
-
-std::string describe_bytes(size_t bytes) {
-  if (bytes >= (size_t{1} << 20) && bytes % (size_t{1} << 20) == 0)
-    return std::to_string(bytes >> 20) + " MiB";
-  if (bytes >= 1024 && bytes % 1024 == 0)
-    return std::to_string(bytes >> 10) + " KiB";
-  return std::to_string(bytes) + " bytes";
-}
 
 void LuaGuard::begin(SteadyTime until, std::string message, const CallContext* context) {
   deadline = until;

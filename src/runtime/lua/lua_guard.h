@@ -46,9 +46,6 @@ struct LuaGuard {
   bool past_deadline() const { return std::chrono::steady_clock::now() >= deadline; }
 };
 
-// "64 MiB", "100 KiB", "1500000 bytes": limits as an author wrote them.
-std::string describe_bytes(size_t bytes);
-
 // The guard behind a state (stored in the state's extra space; coroutines share it).
 LuaGuard& guard_of(lua_State* L);
 

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/suggest.h"
+#include "core/text.h"
 #include "outlet/discovery.h"
 #include "runtime/lua/lua_guard.h"
 #include "runtime/lua/lua_sdk.h"
@@ -15,7 +16,6 @@ namespace outlet {
 namespace {
 
 using lua::AbortKind;
-using lua::describe_bytes;
 using lua::LuaGuard;
 
 // The registry slot of the table listing the plugin's handler candidates.

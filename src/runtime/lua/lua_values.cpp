@@ -4,6 +4,8 @@
 #include <cstring>
 #include <vector>
 
+#include "core/text.h"
+
 namespace outlet::lua {
 namespace {
 
@@ -90,11 +92,7 @@ class Reader {
     string_bytes_ += length;
     if (string_bytes_ <= limits_.max_string_bytes)
       return true;
-    size_t limit = limits_.max_string_bytes;
-    fail("more than " +
-         (limit % (size_t{1} << 20) == 0 ? std::to_string(limit >> 20) + " MiB"
-                                         : std::to_string(limit) + " bytes") +
-         " of strings");
+    fail("more than " + describe_bytes(limits_.max_string_bytes) + " of strings");
     return false;
   }
 

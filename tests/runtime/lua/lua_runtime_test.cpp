@@ -296,6 +296,17 @@ TEST_F(LuaRuntimeTest, ANonFunctionHandlerIsALoadErrorNamingTheField) {
               HasSubstr("on: keys must be event names (got a number)"));
 }
 
+TEST_F(LuaRuntimeTest, AnUntypedHandlerForAFilterOnlyEventNamesTheFilterForm) {
+  ASSERT_TRUE(host_->declare_event({"test.gate", {HookKind::kFilter}, nullptr, ""}).ok());
+  EXPECT_THAT(load_error("gate-on", "return { on_test_gate = function() end }"),
+              HasSubstr("on_test_gate: \"test.gate\" is delivered only to filters; name the "
+                        "handler filter_test_gate"));
+  EXPECT_THAT(load_error("gate-on-table", "return { on = { [\"test.gate\"] = function() end } }"),
+              HasSubstr("is delivered only to filters"));
+  EXPECT_EQ(add("gate-filter", "return { filter_test_gate = function() end }").state,
+            PluginState::kLoaded);
+}
+
 TEST_F(LuaRuntimeTest, AnUnknownTypedNameIsOnlyAWarningWithASuggestion) {
   load("typo", R"lua(return {
   on_chat_mesage = function() end,
