@@ -15,6 +15,7 @@
 #include "hostapi/plugin_environment.h"
 #include "runtime/lua/lua_runtime.h"
 #include "runtime/native/native_runtime.h"
+#include "runtime/spidermonkey/js_runtime.h"
 
 namespace outlet {
 
@@ -103,6 +104,8 @@ Result<std::unique_ptr<Host>> Host::create(HostOptions options) {
   auto native = std::make_unique<NativeRuntime>();
   host->native_ = native.get();
   if (Status s = host->add_runtime(std::move(native)); !s.ok())
+    return s.error();
+  if (Status s = host->add_runtime(std::make_unique<JsRuntime>()); !s.ok())
     return s.error();
   if (Status s = host->add_runtime(std::make_unique<LuaRuntime>()); !s.ok())
     return s.error();

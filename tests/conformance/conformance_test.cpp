@@ -39,6 +39,7 @@ std::vector<RuntimeCase> all_runtimes() {
                                             conformance::make_native_conformance_plugin);
        }},
       {"lua", root + "lua", [](Host&) { return Status(); }},
+      {"js", root + "js", [](Host&) { return Status(); }},
   };
 }
 

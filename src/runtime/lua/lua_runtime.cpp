@@ -3,11 +3,10 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <map>
 
-#include "core/suggest.h"
 #include "core/text.h"
 #include "outlet/discovery.h"
+#include "runtime/handler_derivation.h"
 #include "runtime/lua/lua_guard.h"
 #include "runtime/lua/lua_sdk.h"
 #include "runtime/lua/sandbox_policy.h"
@@ -22,12 +21,6 @@ using lua::LuaGuard;
 constexpr const char* kHandlersKey = "outlet.handlers";
 // How long finalizers may run when a state is collected or closed by the host.
 constexpr auto kHousekeepingTime = std::chrono::milliseconds(50);
-
-const char* const kGroupTables[] = {"on", "notify", "filter", "collect", "dispatch", "request"};
-
-bool is_group_table(std::string_view key) {
-  return std::find(std::begin(kGroupTables), std::end(kGroupTables), key) != std::end(kGroupTables);
-}
 
 // --- Trampolines: everything that may raise runs under lua_pcall ---
 
@@ -74,7 +67,7 @@ int list_handlers(lua_State* L) {
       lua_pushnil(L);
       add(key, lua_gettop(L), value);
       lua_pop(L, 1);
-      if (lua_type(L, value) == LUA_TTABLE && is_group_table(lua_tostring(L, key))) {
+      if (lua_type(L, value) == LUA_TTABLE && is_handler_group(lua_tostring(L, key))) {
         lua_pushnil(L);
         while (lua_next(L, value) != 0) {
           add(key, lua_gettop(L) - 1, lua_gettop(L));
@@ -91,7 +84,7 @@ int list_handlers(lua_State* L) {
 }
 
 struct CallRequest {
-  lua_Integer entry = 0;
+  size_t entry = 0;
   const Json* payload = nullptr;
   const std::vector<std::string>* arguments = nullptr;
 };
@@ -101,7 +94,7 @@ int call_handler(lua_State* L) {
   lua_settop(L, 0);
   LuaGuard& guard = lua::guard_of(L);
   lua_getfield(L, LUA_REGISTRYINDEX, kHandlersKey);
-  lua_rawgeti(L, 1, request->entry);
+  lua_rawgeti(L, 1, static_cast<lua_Integer>(request->entry));
   lua_rawgeti(L, 2, 3);
   int count = 1;
   if (request->arguments->empty()) {
@@ -164,13 +157,6 @@ std::string clean_traceback(std::string message) {
   return message;
 }
 
-struct HandlerEntry {
-  Subscription subscription;
-  lua_Integer entry = 0;  // index in registry[kHandlersKey]
-  std::vector<std::string> arguments;
-  std::string label;  // how the plugin named it, for messages
-};
-
 class LuaInstance : public PluginInstance {
  public:
   LuaInstance(const InstanceSpec& spec, const LuaRuntimeOptions& options, std::string source,
@@ -214,7 +200,7 @@ class LuaInstance : public PluginInstance {
 
   std::vector<Subscription> subscriptions() const override {
     std::vector<Subscription> list;
-    for (const HandlerEntry& handler : handlers_)
+    for (const DerivedHandler& handler : handlers_)
       list.push_back(handler.subscription);
     return list;
   }
@@ -222,7 +208,7 @@ class LuaInstance : public PluginInstance {
   Result<Json> call(const CallContext& context, const Json& payload) override {
     if (L_ == nullptr)
       return Error(ErrorCode::kFailedPrecondition, "the plugin is not loaded: " + broken_reason_);
-    const HandlerEntry* handler = find_handler(context.kind, context.event);
+    const DerivedHandler* handler = find_handler(context.kind, context.event);
     if (handler == nullptr) {
       return Error(ErrorCode::kNotFound, "no " + std::string(hook_kind_name(context.kind)) +
                                              " handler for \"" + std::string(context.event) + "\"");
@@ -245,8 +231,8 @@ class LuaInstance : public PluginInstance {
   uint64_t memory_bytes() const override { return guard_ ? guard_->used_bytes : 0; }
 
  private:
-  const HandlerEntry* find_handler(HookKind kind, std::string_view event) const {
-    for (const HandlerEntry& handler : handlers_) {
+  const DerivedHandler* find_handler(HookKind kind, std::string_view event) const {
+    for (const DerivedHandler& handler : handlers_) {
       if (handler.subscription.kind == kind && handler.subscription.event == event)
         return &handler;
     }
@@ -363,62 +349,14 @@ class LuaInstance : public PluginInstance {
     return {};
   }
 
+  // Lists what the plugin's table holds and lets the shared rules decide.
   Status derive_handlers() {
-    std::map<std::string, std::shared_ptr<const EventSpec>, std::less<>> by_name, by_handler;
-    std::vector<std::string> typed_names;
-    for (const auto& event : events_) {
-      by_name[event->name] = event;
-      std::string handler = typed_handler_name(*event);
-      by_handler[handler] = event;
-      for (HookKind kind : event->kinds)
-        typed_names.push_back((kind == HookKind::kFilter ? "filter_" : "on_") + handler);
-    }
-    std::vector<ErrorDetail> problems;
-    std::optional<int> filter_priority;
-    handlers_.clear();
+    std::vector<HandlerCandidate> candidates;
     auto string_at = [&](int index) -> std::string {
       size_t length = 0;
       const char* text = lua_tolstring(L_, index, &length);  // strings only: no conversion
       return std::string(text, length);
     };
-    auto add_handler = [&](HookKind kind, const std::string& event, lua_Integer entry,
-                           std::string label) {
-      for (const HandlerEntry& existing : handlers_) {
-        if (existing.subscription.kind == kind && existing.subscription.event == event) {
-          problems.push_back({label, "a second " + std::string(hook_kind_name(kind)) +
-                                         " handler for \"" + event + "\" (the first is " +
-                                         existing.label + ")"});
-          return;
-        }
-      }
-      HandlerEntry handler;
-      handler.subscription = {kind, event, 100};
-      handler.entry = entry;
-      handler.label = std::move(label);
-      if (auto spec = by_name.find(event); spec != by_name.end())
-        handler.arguments = spec->second->handler_arguments;
-      handlers_.push_back(std::move(handler));
-    };
-    auto untyped_kind = [&](const std::string& event, const std::string& label) {
-      auto spec = by_name.find(event);
-      if (spec == by_name.end())
-        return std::optional<HookKind>(HookKind::kNotify);
-      std::optional<HookKind> kind = primary_handler_kind(*spec->second);
-      if (!kind && spec->second->kinds == std::set<HookKind>{HookKind::kFilter}) {
-        problems.push_back({label, "\"" + event +
-                                       "\" is delivered only to filters; name the "
-                                       "handler filter_" +
-                                       typed_handler_name(*spec->second) +
-                                       " or put it in the filter = {...} table"});
-      } else if (!kind) {
-        problems.push_back({label, "\"" + event +
-                                       "\" is delivered in more than one way; name the kind "
-                                       "with a collect = {...}, dispatch = {...} or request = "
-                                       "{...} table"});
-      }
-      return kind;
-    };
-
     lua_getfield(L_, LUA_REGISTRYINDEX, kHandlersKey);
     int list = lua_gettop(L_);
     lua_Integer count = static_cast<lua_Integer>(lua_rawlen(L_, list));
@@ -427,72 +365,26 @@ class LuaInstance : public PluginInstance {
       lua_rawgeti(L_, -1, 1);
       lua_rawgeti(L_, -2, 2);
       lua_rawgeti(L_, -3, 3);
-      std::string key = string_at(-3);
+      HandlerCandidate candidate;
+      candidate.key = string_at(-3);
       int event_type = lua_type(L_, -2);
-      int value_type = lua_type(L_, -1);
-      const char* value_type_name = lua_typename(L_, value_type);
-      if (event_type != LUA_TNIL) {
-        // An entry of a group table: on = { ["event.name"] = function ... }.
-        if (event_type != LUA_TSTRING) {
-          problems.push_back({key, "keys must be event names (got a " +
-                                       std::string(lua_typename(L_, event_type)) + ")"});
-        } else {
-          std::string event = string_at(-2);
-          std::string label = key + "[\"" + event + "\"]";
-          if (value_type != LUA_TFUNCTION) {
-            problems.push_back(
-                {label, "must be a function (got a " + std::string(value_type_name) + ")"});
-          } else {
-            std::optional<HookKind> kind =
-                key == "on" ? untyped_kind(event, label) : parse_hook_kind(key);
-            if (kind)
-              add_handler(*kind, event, i, label);
-          }
-        }
-      } else if (is_group_table(key)) {
-        if (value_type != LUA_TTABLE) {
-          problems.push_back({key, "must be a table of event name -> handler (got a " +
-                                       std::string(value_type_name) + ")"});
-        }
-      } else if (key == "filter_priority" || key == "filterPriority") {
-        if (!lua_isinteger(L_, -1)) {
-          problems.push_back(
-              {key, "must be an integer (got a " + std::string(value_type_name) + ")"});
-        } else {
-          filter_priority =
-              static_cast<int>(std::clamp<lua_Integer>(lua_tointeger(L_, -1), -1000000, 1000000));
-        }
-      } else if (key.rfind("on_", 0) == 0 || key.rfind("filter_", 0) == 0) {
-        bool is_filter = key.rfind("filter_", 0) == 0;
-        std::string handler = key.substr(is_filter ? 7 : 3);
-        auto spec = by_handler.find(handler);
-        if (spec == by_handler.end()) {
-          if (value_type == LUA_TFUNCTION && warnings_ != nullptr) {
-            warnings_->add("load", key + " is not a handler: no event of this host is named \"" +
-                                       handler + "\"" + did_you_mean(key, typed_names));
-          }
-        } else if (value_type != LUA_TFUNCTION) {
-          problems.push_back(
-              {key, "must be a function (got a " + std::string(value_type_name) + ")"});
-        } else {
-          const std::string& event = spec->second->name;
-          std::optional<HookKind> kind =
-              is_filter ? std::optional<HookKind>(HookKind::kFilter) : untyped_kind(event, key);
-          if (kind)
-            add_handler(*kind, event, i, key);
-        }
-      }
+      if (event_type == LUA_TSTRING)
+        candidate.event = string_at(-2);
+      else if (event_type != LUA_TNIL)
+        candidate.bad_event_key_type = lua_typename(L_, event_type);
+      candidate.value_type = lua_typename(L_, lua_type(L_, -1));
+      if (lua_isinteger(L_, -1))
+        candidate.integer = lua_tointeger(L_, -1);
+      candidate.entry = static_cast<size_t>(i);
+      candidates.push_back(std::move(candidate));
       lua_settop(L_, list);
     }
     lua_settop(L_, 0);
-    if (!problems.empty()) {
-      return Error(ErrorCode::kInvalidArgument, "the plugin's handlers are invalid",
-                   std::move(problems));
-    }
-    for (HandlerEntry& handler : handlers_) {
-      if (handler.subscription.kind == HookKind::kFilter && filter_priority)
-        handler.subscription.priority = *filter_priority;
-    }
+    auto derived = outlet::derive_handlers(candidates, events_, HandlerSpelling::kSnakeCase,
+                                           warnings_);
+    if (!derived.ok())
+      return derived.error();
+    handlers_ = std::move(derived).value();
     return {};
   }
 
@@ -517,7 +409,7 @@ class LuaInstance : public PluginInstance {
   size_t memory_limit_ = 0;
   std::unique_ptr<LuaGuard> guard_;
   lua_State* L_ = nullptr;
-  std::vector<HandlerEntry> handlers_;
+  std::vector<DerivedHandler> handlers_;
   std::string broken_reason_;
 };
 
