@@ -481,9 +481,12 @@ class JsInstance : public PluginInstance {
       if (result.ok() && (limits.timed_out || limits.out_of_memory))
         result = failure(cx, limits, handler.label + " ", &context);
     }
-    if (!result.ok() && result.error().code() == ErrorCode::kResourceExhausted)
-      recover_memory(cx);
     sample_memory();
+    // A stopped call may leave garbage that fills the budget (a timeout in the
+    // middle of a bomb): collect it before the next call trips over it.
+    if (!result.ok() && (result.error().code() == ErrorCode::kResourceExhausted ||
+                         memory_bytes_.load() > memory_limit_ / 2))
+      recover_memory(cx);
     return result;
   }
 

@@ -442,7 +442,12 @@ TEST(BoundedMeterTest, LongWorkStopsAtTheDeadline) {
     auto started = std::chrono::steady_clock::now();
     std::string result = run_snippet(ours.L, code);
     auto took = std::chrono::steady_clock::now() - started;
-    EXPECT_NE(result.find("took longer than 30 ms"), std::string::npos) << code << "\n" << result;
+    // A large allocation refused past the deadline surfaces here as Lua's memory
+    // error; the runtime reports it as the timeout it is (LuaRuntime's finish).
+    bool stopped_in_allocation =
+        ours.guard->refused_for_time && result.find("not enough memory") != std::string::npos;
+    EXPECT_TRUE(result.find("took longer than 30 ms") != std::string::npos || stopped_in_allocation)
+        << code << "\n" << result;
     EXPECT_LT(took, std::chrono::seconds(3)) << code;
     ours.guard->end();
   }
