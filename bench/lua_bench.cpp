@@ -11,92 +11,30 @@
 #include <fstream>
 #include <lua.hpp>
 
-#include "domains/chat/chat_domain.h"
-#include "outlet/host.h"
+#include "bench_support.h"
 
 namespace outlet {
 namespace {
 
-Json chat_message() {
-  return Json::parse(
-      R"({"id":"m1","user":{"id":"u-alice","displayName":"alice"},"body":"hello everyone, how is it going?"})");
-}
+using bench::add_native;
+using bench::add_native_filter;
+using bench::bench_dir;
+using bench::chat_message;
+using bench::heap_in_use;
+using bench::make_host;
 
 // The same work in every Lua filter: look at the body, pass.
 constexpr const char* kLuaFilter =
     "return { filter_chat_message = function(m) local b = m.body; return nil end }";
 
-std::filesystem::path bench_dir() {
-  static std::filesystem::path dir = [] {
-    std::filesystem::path path =
-        std::filesystem::temp_directory_path() / ("outlet-bench-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(path);
-    return path;
-  }();
-  return dir;
-}
-
 std::string write_lua_plugin(const std::string& id, const std::string& code,
                              const Json& permissions = Json::array()) {
-  std::filesystem::path folder = bench_dir() / id;
-  std::filesystem::create_directories(folder);
-  std::ofstream(folder / "plugin.json") << Json{
-      {"id", id},
-      {"name", id},
-      {"version", "1.0.0"},
-      {"kind", "bot-module"},
-      {"runtime", "lua"},
-      {"entrypoint", "plugin.lua"},
-      {"permissions", permissions}}.dump();
-  std::ofstream(folder / "plugin.lua") << code;
-  return folder.string();
-}
-
-// A host with the chat domain; with `data_dir`, settings persist there.
-std::unique_ptr<Host> make_host(const std::string& data_dir = "") {
-  HostOptions options;
-  options.data_dir = data_dir;
-  options.log_sink = [](const std::string&, std::string_view, const std::string&) {};
-  auto host = std::move(Host::create(options)).value();
-  chat::ChatDomain domain;
-  (void)domain.declare(*host);
-  return host;
+  return bench::write_plugin(id, "lua", "plugin.lua", code, permissions);
 }
 
 void add_lua(Host& host, const std::string& id, const std::string& code,
              const Json& permissions = Json::array()) {
-  auto plugin = read_plugin_folder(write_lua_plugin(id, code, permissions), host.vocabulary());
-  if (!plugin.ok() || !host.add_plugin(*plugin).ok() || !host.approve(id).ok() ||
-      !host.enable(id).ok() || host.status(id)->state != PluginState::kLoaded) {
-    std::fprintf(stderr, "cannot load %s\n", id.c_str());
-    std::abort();
-  }
-}
-
-// A native plugin registered and enabled as a built-in with `permissions` granted.
-void add_native(Host& host, const std::string& id, NativePluginFactory factory,
-                const Json& permissions = Json::array()) {
-  (void)host.register_native_plugin(id, std::move(factory));
-  (void)host.add_builtin({{"id", id},
-                          {"name", id},
-                          {"version", "1.0.0"},
-                          {"kind", "bot-module"},
-                          {"runtime", "native"},
-                          {"entrypoint", "builtin.cpp"},
-                          {"permissions", permissions}});
-  (void)host.approve(id);
-  (void)host.enable(id);
-}
-
-void add_native_filter(Host& host, const std::string& id) {
-  add_native(host, id, [] {
-    auto plugin = std::make_unique<NativePlugin>();
-    plugin->filter("chat.message.received", [](const Json& m, PluginContext&) -> Result<Json> {
-      benchmark::DoNotOptimize(m.find("body"));
-      return Json();
-    });
-    return plugin;
-  });
+  bench::add_folder(host, id, write_lua_plugin(id, code, permissions));
 }
 
 // --- One Lua filter call, 100-byte message ---
@@ -174,18 +112,7 @@ BENCHMARK(BM_Host_LuaFilterChain_10);
 
 void BM_Baseline_NativeKvGet(benchmark::State& state) {
   auto host = make_host();
-  add_native(
-      *host, "native-kv",
-      [] {
-        auto plugin = std::make_unique<NativePlugin>();
-        plugin->request("chat.trigger", [](const Json&, PluginContext& context) -> Result<Json> {
-          for (int i = 0; i < 100; ++i)
-            benchmark::DoNotOptimize(context.kv_get("k"));
-          return Json();
-        });
-        return plugin;
-      },
-      Json::array({"storage.kv"}));
+  bench::add_native_kv_reader(*host, "native-kv");
   (void)host->kv().set(host->kv_namespace("native-kv"), "k", "a value");
   for (auto _ : state)
     benchmark::DoNotOptimize(host->request("native-kv", "chat.trigger", Json::object()));
@@ -207,11 +134,6 @@ void BM_Host_LuaKvGet(benchmark::State& state) {
 BENCHMARK(BM_Host_LuaKvGet);
 
 // --- Starting a host with 1,000 enabled Lua plugins: time and memory per plugin ---
-
-// Heap bytes in use (malloc's own count: unlike RSS it drops when memory is freed).
-size_t heap_in_use() {
-  return mallinfo2().uordblks;
-}
 
 constexpr int kManyPlugins = 1000;
 

@@ -132,14 +132,16 @@ class Deriver {
       return HookKind::kNotify;
     std::optional<HookKind> kind = primary_handler_kind(*spec->second);
     if (!kind && spec->second->kinds == std::set<HookKind>{HookKind::kFilter}) {
-      std::string typed = prefixes(spelling_).filter + spelled_handler_name(*spec->second, spelling_);
-      problems_.push_back({label, "\"" + event + "\" is delivered only to filters; name the handler " +
-                                      typed + " or put it in the " + group_syntax("filter") + " table"});
-    } else if (!kind) {
+      std::string typed =
+          prefixes(spelling_).filter + spelled_handler_name(*spec->second, spelling_);
       problems_.push_back({label, "\"" + event +
-                                      "\" is delivered in more than one way; name the kind with a " +
-                                      group_syntax("collect") + ", " + group_syntax("dispatch") +
-                                      " or " + group_syntax("request") + " table"});
+                                      "\" is delivered only to filters; name the handler " + typed +
+                                      " or put it in the " + group_syntax("filter") + " table"});
+    } else if (!kind) {
+      problems_.push_back(
+          {label, "\"" + event + "\" is delivered in more than one way; name the kind with a " +
+                      group_syntax("collect") + ", " + group_syntax("dispatch") + " or " +
+                      group_syntax("request") + " table"});
     }
     return kind;
   }

@@ -33,9 +33,9 @@ struct HandlerCandidate {
   std::optional<std::string> event;  // set for an entry of a group table
   // When a group table has a key that is not a string: that key's type.
   std::string bad_event_key_type;
-  std::string value_type;            // "function", "table", "number", ... in the language's terms
-  std::optional<int64_t> integer;    // the value, when it is an integer (for the filter priority)
-  size_t entry = 0;                  // the runtime's own handle for the value
+  std::string value_type;          // "function", "table", "number", ... in the language's terms
+  std::optional<int64_t> integer;  // the value, when it is an integer (for the filter priority)
+  size_t entry = 0;                // the runtime's own handle for the value
 };
 
 struct DerivedHandler {

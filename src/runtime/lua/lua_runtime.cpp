@@ -380,8 +380,8 @@ class LuaInstance : public PluginInstance {
       lua_settop(L_, list);
     }
     lua_settop(L_, 0);
-    auto derived = outlet::derive_handlers(candidates, events_, HandlerSpelling::kSnakeCase,
-                                           warnings_);
+    auto derived =
+        outlet::derive_handlers(candidates, events_, HandlerSpelling::kSnakeCase, warnings_);
     if (!derived.ok())
       return derived.error();
     handlers_ = std::move(derived).value();

@@ -49,7 +49,8 @@ void* finish(void* base, size_t offset, size_t size, AllocationBudget* budget) {
   void* user = static_cast<char*>(base) + offset;
   BlockHeader* header = header_of(user);
   header->budget = budget;
-  header->size_and_offset = static_cast<uint64_t>(size) | (static_cast<uint64_t>(offset / 16) << 48);
+  header->size_and_offset =
+      static_cast<uint64_t>(size) | (static_cast<uint64_t>(offset / 16) << 48);
   return user;
 }
 

@@ -1,10 +1,10 @@
 #include "runtime/spidermonkey/js_engine.h"
 
-#include <jsapi.h>
-#include <jsfriendapi.h>
 #include <js/Initialization.h>
 #include <js/Interrupt.h>
 #include <js/Stack.h>
+#include <jsapi.h>
+#include <jsfriendapi.h>
 #include <pthread.h>
 
 #include <cstdlib>
@@ -12,6 +12,9 @@
 
 namespace outlet::js {
 namespace {
+
+// Task states (EngineThread::Task::state).
+constexpr uint32_t kPending = 0, kDone = 1, kSleeping = 2;
 
 // How often a long call is interrupted just to look at its zone's GC heap (the
 // budget's malloc side raises its own alarm).
@@ -35,7 +38,9 @@ void shut_down_at_exit() {
     JS_ShutDown();
 }
 
-void init_spidermonkey_once() {
+}  // namespace
+
+void initialize_spidermonkey() {
   static std::once_flag once;
   std::call_once(once, [] {
     if (!JS_Init())
@@ -43,6 +48,8 @@ void init_spidermonkey_once() {
     std::atexit(shut_down_at_exit);
   });
 }
+
+namespace {
 
 // SpiderMonkey cannot always fail an allocation cleanly (it aborts the process in
 // a few places); the budget lets small blocks through and stops the call here.
@@ -124,7 +131,7 @@ void WatchdogSignal::stop() {
 
 EngineThread::EngineThread(const EngineOptions& options, WatchdogSignal* watchdog)
     : options_(options), watchdog_(watchdog) {
-  init_spidermonkey_once();
+  initialize_spidermonkey();
   // std::thread cannot choose its stack size; scripts need a deep one.
   pthread_attr_t attributes;
   pthread_attr_init(&attributes);
@@ -204,21 +211,34 @@ void EngineThread::run(const std::function<void(JSContext*)>& work) {
   }
   if (wake)
     wake_.notify_one();
-  auto spin_until = std::chrono::steady_clock::now() + options_.spin;
-  while (!task.done.load(std::memory_order_acquire)) {
-    if (std::chrono::steady_clock::now() >= spin_until) {
-      task.done.wait(false, std::memory_order_acquire);
-      break;
-    }
+  if (spin_until([&] { return task.state.load(std::memory_order_acquire) == kDone; }))
+    return;
+  uint32_t expected = kPending;
+  if (!task.state.compare_exchange_strong(expected, kSleeping))
+    return;  // done meanwhile
+  while (task.state.load(std::memory_order_acquire) == kSleeping)
+    task.state.wait(kSleeping, std::memory_order_acquire);
+}
+
+bool EngineThread::spin_until(const std::function<bool()>& ready) const {
+  if (ready())
+    return true;
+  auto until = std::chrono::steady_clock::now() + options_.spin;
+  for (uint32_t round = 1;; ++round) {
     __builtin_ia32_pause();
+    if (ready())
+      return true;
+    // Reading the clock costs more than a pause; look at it now and then.
+    if (round % 64 == 0) {
+      if (std::chrono::steady_clock::now() >= until)
+        return false;
+      std::this_thread::yield();  // the other side may be waiting for this CPU
+    }
   }
 }
 
 EngineThread::Task* EngineThread::next_task() {
-  auto spin_until = std::chrono::steady_clock::now() + options_.spin;
-  while (queued_.load(std::memory_order_acquire) == 0 &&
-         std::chrono::steady_clock::now() < spin_until)
-    __builtin_ia32_pause();
+  spin_until([&] { return queued_.load(std::memory_order_acquire) != 0; });
   std::unique_lock lock(mutex_);
   sleeping_ = true;
   wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
@@ -234,8 +254,10 @@ EngineThread::Task* EngineThread::next_task() {
 void EngineThread::main() {
   while (Task* task = next_task()) {
     (*task->work)(cx_);
-    task->done.store(true, std::memory_order_release);
-    task->done.notify_one();
+    // Once kDone is visible the caller may return and free the task; the
+    // wake-up only names the address (a futex), it reads nothing there.
+    if (task->state.exchange(kDone, std::memory_order_acq_rel) == kSleeping)
+      task->state.notify_one();
   }
   JS_DestroyContext(cx_);
   cx_ = nullptr;
@@ -305,6 +327,10 @@ EngineThread& Engine::assign() {
 }
 
 void Engine::watch() {
+  // After a call the watchdog keeps ticking for a while: going to sleep would
+  // make the next call pay for waking it (a system call and a context switch).
+  constexpr auto kStayAwake = std::chrono::milliseconds(200);
+  auto last_busy = std::chrono::steady_clock::now();
   while (!signal_.stopping()) {
     bool any_busy = false;
     auto now = std::chrono::steady_clock::now();
@@ -314,7 +340,9 @@ void Engine::watch() {
         thread->check_from_watchdog(now);
       }
     }
-    if (any_busy) {
+    if (any_busy)
+      last_busy = now;
+    if (any_busy || now - last_busy < kStayAwake) {
       signal_.tick(kWatchdogTick);
       continue;
     }

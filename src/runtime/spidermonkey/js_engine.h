@@ -6,6 +6,7 @@
 // deadline or their memory budget.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -27,7 +28,9 @@ class JSObject;
 namespace outlet::js {
 
 struct EngineOptions {
-  size_t threads = 2;
+  // One per two cores: each call hands over to an engine thread, and the caller
+  // and the engine thread spin briefly on either side of the hand-over.
+  size_t threads = std::max(1u, std::thread::hardware_concurrency() / 2);
   // SpiderMonkey's GC heap ceiling per engine thread: a backstop behind the
   // per-plugin budgets, which the interrupt check enforces.
   uint64_t gc_heap_ceiling_bytes = uint64_t{1} << 30;
@@ -35,7 +38,7 @@ struct EngineOptions {
   size_t stack_bytes = size_t{16} << 20;
   // How long a thread handing a call over (and an engine thread waiting for the
   // next) spins before it sleeps: a sleep and wake-up costs tens of microseconds.
-  std::chrono::microseconds spin{30};
+  std::chrono::microseconds spin{200};
 };
 
 // The limits of the call running on an engine thread, checked by the interrupt
@@ -110,10 +113,14 @@ class EngineThread {
  private:
   struct Task {
     const std::function<void(JSContext*)>* work;
-    std::atomic<bool> done{false};
+    // kPending → kDone; a caller that stops spinning moves kPending → kSleeping
+    // first, and only then is a wake-up (a system call) worth making.
+    std::atomic<uint32_t> state{0};
   };
   void main();
   Task* next_task();
+  // Spins up to options_.spin for `ready`; false when it never came.
+  bool spin_until(const std::function<bool()>& ready) const;
 
   EngineOptions options_;
   WatchdogSignal* watchdog_;
@@ -156,6 +163,10 @@ class Engine {
   WatchdogSignal signal_;
   std::thread watchdog_;
 };
+
+// JS_Init, once per process (and JS_ShutDown at exit when no engine is left);
+// for code that uses SpiderMonkey beside the engine, such as benchmarks.
+void initialize_spidermonkey();
 
 // The interrupt callback's check, exposed for natives that loop on their own.
 bool interrupt_check(JSContext* cx);

@@ -1,7 +1,5 @@
 #include "runtime/spidermonkey/js_runtime.h"
 
-#include <jsapi.h>
-#include <jsfriendapi.h>
 #include <js/Array.h>
 #include <js/CallAndConstruct.h>
 #include <js/CompilationAndEvaluation.h>
@@ -14,6 +12,8 @@
 #include <js/Promise.h>
 #include <js/PropertyAndElement.h>
 #include <js/SourceText.h>
+#include <jsapi.h>
+#include <jsfriendapi.h>
 
 #include <filesystem>
 #include <map>
@@ -73,7 +73,8 @@ std::string take_exception(JSContext* cx) {
         report.report()->filename != nullptr) {
       const JSErrorReport* r = report.report();
       text = std::string(r->filename) + ":" + std::to_string(r->lineno) + ":" +
-             std::to_string(r->column) + " " + (report.toStringResult() ? report.toStringResult().c_str() : "");
+             std::to_string(r->column) + " " +
+             (report.toStringResult() ? report.toStringResult().c_str() : "");
     } else {
       text = to_utf8(cx, exception);
     }
@@ -176,9 +177,7 @@ class JsInstance : public PluginInstance {
     return result;
   }
 
-  uint64_t memory_bytes() const override {
-    return memory_bytes_.load(std::memory_order_relaxed);
-  }
+  uint64_t memory_bytes() const override { return memory_bytes_.load(std::memory_order_relaxed); }
 
   // --- For the natives (on the engine thread) ---
   HostFunctionTable* host() const { return host_; }
@@ -220,10 +219,10 @@ class JsInstance : public PluginInstance {
                 const CallContext* context) {
     bool over_budget = limits.out_of_memory || (budget_ != nullptr && budget_->exceeded());
     if (limits.timed_out) {
-      std::string message = context != nullptr ? context->timeout_message()
-                                               : "took longer than " +
-                                                     std::to_string(options_.load_timeout_ms) +
-                                                     " ms to load";
+      std::string message =
+          context != nullptr
+              ? context->timeout_message()
+              : "took longer than " + std::to_string(options_.load_timeout_ms) + " ms to load";
       if (!limits.stopped_at.empty())
         message += " (stopped at " + limits.stopped_at + ")";
       JS_ClearPendingException(cx);
@@ -324,8 +323,10 @@ class JsInstance : public PluginInstance {
     if (!exports.isObject() || JS::IsCallable(&exports.toObject())) {
       std::string got = exports.isObject() ? "a function" : JS::InformalValueTypeName(exports);
       return Error(ErrorCode::kInvalidArgument, "the plugin file defines no handlers",
-                   {{"entrypoint", "module.exports must be the object definePlugin({...}) returns "
-                                   "(got " + got + ")"}});
+                   {{"entrypoint",
+                     "module.exports must be the object definePlugin({...}) returns "
+                     "(got " +
+                         got + ")"}});
     }
     realm_->plugin = &exports.toObject();
     return {};
@@ -357,13 +358,13 @@ class JsInstance : public PluginInstance {
         parent = &child.toObject();
       }
       std::string leaf(name.substr(start));
-      JSFunction* function = ::js::NewFunctionWithReserved(cx, host_function_native, 0, 0,
-                                                         leaf.c_str());
+      JSFunction* function =
+          ::js::NewFunctionWithReserved(cx, host_function_native, 0, 0, leaf.c_str());
       if (function == nullptr)
         return false;
       JS::RootedObject function_object(cx, JS_GetFunctionObject(function));
       ::js::SetFunctionNativeReserved(function_object, kFunctionDataSlot,
-                                    JS::Int32Value(static_cast<int32_t>(index)));
+                                      JS::Int32Value(static_cast<int32_t>(index)));
       if (!JS_DefineProperty(cx, parent, leaf.c_str(), function_object, JSPROP_ENUMERATE))
         return false;
     }
@@ -570,9 +571,8 @@ class JsInstance : public PluginInstance {
   }
 
   void sample_memory() {
-    uint64_t used = budget_ != nullptr
-                        ? static_cast<uint64_t>(std::max<int64_t>(0, budget_->used_bytes()))
-                        : 0;
+    uint64_t used =
+        budget_ != nullptr ? static_cast<uint64_t>(std::max<int64_t>(0, budget_->used_bytes())) : 0;
     if (realm_ && realm_->global)
       used += ::js::GetGCHeapUsageForObjectZone(realm_->global);
     memory_bytes_.store(used, std::memory_order_relaxed);
@@ -634,22 +634,21 @@ bool JsInstance::require(JSContext* cx, const std::string& from_folder,
   // Resolve inside the plugin folder; links may not lead out of it.
   fs::path wanted = (fs::path(from_folder) / specifier).lexically_normal();
   if (wanted.empty() || wanted.begin()->string() == "..") {
-    return throw_error(cx, "Cannot find module '" + specifier +
-                               "': it is outside the plugin's folder");
+    return throw_error(cx,
+                       "Cannot find module '" + specifier + "': it is outside the plugin's folder");
   }
   std::error_code ignored;
   fs::path root = fs::weakly_canonical(root_, ignored);
   std::string resolved;
-  for (const std::string& candidate :
-       {wanted.string(), wanted.string() + ".js", wanted.string() + ".json",
-        (wanted / "index.js").string()}) {
+  for (const std::string& candidate : {wanted.string(), wanted.string() + ".js",
+                                       wanted.string() + ".json", (wanted / "index.js").string()}) {
     fs::path full = fs::weakly_canonical(root / candidate, ignored);
     if (ignored || !fs::is_regular_file(full, ignored))
       continue;
     std::string inside = full.lexically_relative(root).generic_string();
     if (inside.empty() || inside.rfind("..", 0) == 0) {
-      return throw_error(cx, "Cannot find module '" + specifier +
-                                 "': it resolves outside the plugin's folder");
+      return throw_error(
+          cx, "Cannot find module '" + specifier + "': it resolves outside the plugin's folder");
     }
     resolved = inside;
     break;
@@ -667,8 +666,8 @@ bool JsInstance::require(JSContext* cx, const std::string& from_folder,
     return JS_GetProperty(cx, module, "exports", out);
   }
   if (++modules_loaded_ > options_.max_modules) {
-    return throw_error(cx, "a plugin may load at most " + std::to_string(options_.max_modules) +
-                               " modules");
+    return throw_error(
+        cx, "a plugin may load at most " + std::to_string(options_.max_modules) + " modules");
   }
   auto source = read_file_capped((root / resolved).string(), options_.max_source_bytes);
   if (!source.ok())
@@ -680,19 +679,27 @@ bool JsInstance::require(JSContext* cx, const std::string& from_folder,
       !JS_DefineProperty(cx, cache, resolved.c_str(), module, JSPROP_ENUMERATE))
     return false;
   if (resolved.size() > 5 && resolved.compare(resolved.size() - 5, 5, ".json") == 0) {
-    JS::RootedString text(
-        cx, JS_NewStringCopyUTF8N(cx, JS::UTF8Chars(source->data(), source->size())));
+    JS::RootedString text(cx,
+                          JS_NewStringCopyUTF8N(cx, JS::UTF8Chars(source->data(), source->size())));
     JS::RootedValue parsed(cx);
-    if (!text || !JS_ParseJSON(cx, text, &parsed) ||
-        !JS_SetProperty(cx, module, "exports", parsed))
+    if (!text || !JS_ParseJSON(cx, text, &parsed) || !JS_SetProperty(cx, module, "exports", parsed))
       return false;
     out.set(parsed);
     return true;
   }
+  // SpiderMonkey 102 reads a UTF-8 function body as Latin-1; a UTF-16 body is
+  // read right. It compiles "function module(<parameters>\n) {\n<body>", so the
+  // body starts one line after the line given here.
+  std::u16string utf16;
+  size_t bad_offset = 0;
+  if (!js::utf8_to_utf16(*source, utf16, bad_offset)) {
+    return throw_error(cx, resolved + " is not valid UTF-8 (at byte " + std::to_string(bad_offset) +
+                               ")");
+  }
   JS::CompileOptions compile(cx);
-  compile.setFileAndLine(resolved.c_str(), 1);
-  JS::SourceText<mozilla::Utf8Unit> text;
-  if (!text.init(cx, source->data(), source->size(), JS::SourceOwnership::Borrowed))
+  compile.setFileAndLine(resolved.c_str(), 0);
+  JS::SourceText<char16_t> text;
+  if (!text.init(cx, utf16.data(), utf16.size(), JS::SourceOwnership::Borrowed))
     return false;
   static const char* const kParameters[] = {"exports", "require", "module", "__filename",
                                             "__dirname"};
@@ -710,7 +717,8 @@ bool JsInstance::require(JSContext* cx, const std::string& from_folder,
   JS::RootedString file_string(cx, JS_NewStringCopyN(cx, resolved.data(), resolved.size()));
   if (!folder_string || !file_string)
     return false;
-  ::js::SetFunctionNativeReserved(require_object, kFunctionDataSlot, JS::StringValue(folder_string));
+  ::js::SetFunctionNativeReserved(require_object, kFunctionDataSlot,
+                                  JS::StringValue(folder_string));
   JS::RootedValueArray<5> arguments(cx);
   arguments[0].setObject(*exports);
   arguments[1].setObject(*require_object);
@@ -733,7 +741,8 @@ bool require_native(JSContext* cx, unsigned argc, JS::Value* vp) {
     return throw_error(cx, "require: the plugin is unloaded");
   if (!args.get(0).isString())
     return throw_error(cx, "require(name): name must be a string");
-  JS::RootedValue folder_value(cx, ::js::GetFunctionNativeReserved(&args.callee(), kFunctionDataSlot));
+  JS::RootedValue folder_value(cx,
+                               ::js::GetFunctionNativeReserved(&args.callee(), kFunctionDataSlot));
   std::string specifier, folder;
   if (!js::string_to_utf8(cx, args[0].toString(), specifier) ||
       !js::string_to_utf8(cx, folder_value.toString(), folder))
@@ -759,8 +768,8 @@ bool invoke_host(JSContext* cx, const JS::CallArgs& args, size_t index, unsigned
     if (!js::from_js(cx, args[i], js::ValueLimits{}, argument, problem)) {
       if (problem.empty())
         return false;
-      return throw_error(cx, "outlet." + name + ": argument " + std::to_string(i - first + 1) +
-                                 " " + problem);
+      return throw_error(
+          cx, "outlet." + name + ": argument " + std::to_string(i - first + 1) + " " + problem);
     }
     arguments.push_back(std::move(argument));
   }
@@ -781,8 +790,8 @@ bool invoke_host(JSContext* cx, const JS::CallArgs& args, size_t index, unsigned
 
 bool host_function_native(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-  size_t index =
-      static_cast<size_t>(::js::GetFunctionNativeReserved(&args.callee(), kFunctionDataSlot).toInt32());
+  size_t index = static_cast<size_t>(
+      ::js::GetFunctionNativeReserved(&args.callee(), kFunctionDataSlot).toInt32());
   return invoke_host(cx, args, index, 0);
 }
 

@@ -4,8 +4,8 @@
 #include <js/BigInt.h>
 #include <js/CallAndConstruct.h>
 #include <js/Conversions.h>
-#include <js/PropertyAndElement.h>
 #include <js/GCVector.h>
+#include <js/PropertyAndElement.h>
 #include <js/String.h>
 
 #include <cmath>
@@ -286,6 +286,44 @@ bool from_js(JSContext* cx, JS::HandleValue value, const ValueLimits& limits, Js
              std::string& problem) {
   Reader reader(cx, limits, problem);
   return reader.read(value, out, 0);
+}
+
+bool utf8_to_utf16(std::string_view text, std::u16string& out, size_t& bad_offset) {
+  out.clear();
+  out.reserve(text.size());
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  size_t size = text.size();
+  for (size_t i = 0; i < size;) {
+    uint32_t lead = bytes[i];
+    size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3
+                                      : (lead >> 3) == 0x1E ? 4 : 0;
+    if (length == 0 || i + length > size) {
+      bad_offset = i;
+      return false;
+    }
+    uint32_t code = length == 1 ? lead : lead & (0x7F >> length);
+    for (size_t k = 1; k < length; ++k) {
+      if ((bytes[i + k] & 0xC0) != 0x80) {
+        bad_offset = i;
+        return false;
+      }
+      code = (code << 6) | (bytes[i + k] & 0x3F);
+    }
+    static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < kSmallest[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+      bad_offset = i;  // overlong, out of range, or an encoded surrogate
+      return false;
+    }
+    if (code >= 0x10000) {
+      code -= 0x10000;
+      out += static_cast<char16_t>(0xD800 + (code >> 10));
+      out += static_cast<char16_t>(0xDC00 + (code & 0x3FF));
+    } else {
+      out += static_cast<char16_t>(code);
+    }
+    i += length;
+  }
+  return true;
 }
 
 bool string_to_utf8(JSContext* cx, JSString* string, std::string& out) {

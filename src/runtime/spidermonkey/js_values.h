@@ -8,6 +8,7 @@
 #include <jsapi.h>
 
 #include <string>
+#include <string_view>
 
 #include "outlet/json.h"
 
@@ -26,6 +27,10 @@ bool to_js(JSContext* cx, const Json& value, JS::MutableHandleValue out);
 // host"); when the script was stopped (timeout, memory) `problem` is empty.
 bool from_js(JSContext* cx, JS::HandleValue value, const ValueLimits& limits, Json& out,
              std::string& problem);
+
+// UTF-8 source text as UTF-16; false (with the byte offset of the first bad
+// sequence in `bad_offset`) when it is not valid UTF-8.
+bool utf8_to_utf16(std::string_view text, std::u16string& out, size_t& bad_offset);
 
 // A JS string as UTF-8; false for a lone surrogate.
 bool string_to_utf8(JSContext* cx, JSString* string, std::string& out);

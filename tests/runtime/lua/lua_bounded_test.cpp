@@ -447,7 +447,8 @@ TEST(BoundedMeterTest, LongWorkStopsAtTheDeadline) {
     bool stopped_in_allocation =
         ours.guard->refused_for_time && result.find("not enough memory") != std::string::npos;
     EXPECT_TRUE(result.find("took longer than 30 ms") != std::string::npos || stopped_in_allocation)
-        << code << "\n" << result;
+        << code << "\n"
+        << result;
     EXPECT_LT(took, std::chrono::seconds(3)) << code;
     ours.guard->end();
   }
