@@ -53,6 +53,11 @@
   function writer(level) {
     const write = log && log[level];
     if (typeof write !== "function") {
+      // Without "log", warnings and errors still reach the operator as the
+      // plugin's warnings (as Lua's warn() does); the rest is dropped.
+      if (level !== "info") {
+        return (...values) => natives.warn(format(values));
+      }
       return (...values) => natives.consoleDropped();
     }
     return (...values) => {

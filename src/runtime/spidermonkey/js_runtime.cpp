@@ -120,6 +120,7 @@ bool call_by_name_native(JSContext* cx, unsigned argc, JS::Value* vp);
 bool has_native(JSContext* cx, unsigned argc, JS::Value* vp);
 bool require_native(JSContext* cx, unsigned argc, JS::Value* vp);
 bool console_dropped_native(JSContext* cx, unsigned argc, JS::Value* vp);
+bool warn_native(JSContext* cx, unsigned argc, JS::Value* vp);
 
 // What lives in the plugin's realm; created and destroyed on its engine thread.
 struct Realm {
@@ -184,6 +185,10 @@ class JsInstance : public PluginInstance {
   const CallContext* current_call() const {
     CallLimits* limits = thread_->current_limits();
     return limits == nullptr ? nullptr : limits->context;
+  }
+  void warn(const std::string& message) {
+    if (warnings_ != nullptr)
+      warnings_->add("warn", message);
   }
   void console_dropped() {
     if (!console_warned_ && warnings_ != nullptr) {
@@ -285,7 +290,8 @@ class JsInstance : public PluginInstance {
     if (!build_host_namespace(cx, &host))
       return failure(cx, limits, "the host functions could not be set up: ", nullptr);
     JS::RootedObject natives(cx, JS_NewPlainObject(cx));
-    if (!natives || !JS_DefineFunction(cx, natives, "consoleDropped", console_dropped_native, 0, 0))
+    if (!natives || !JS_DefineFunction(cx, natives, "consoleDropped", console_dropped_native, 0, 0) ||
+        !JS_DefineFunction(cx, natives, "warn", warn_native, 1, 0))
       return failure(cx, limits, "the SDK could not be set up: ", nullptr);
 
     JS::CompileOptions compile(cx);
@@ -831,6 +837,17 @@ bool console_dropped_native(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
   if (JsInstance* instance = instance_of(cx))
     instance->console_dropped();
+  args.rval().setUndefined();
+  return true;
+}
+
+// console.warn/error without the "log" permission: the plugin's warnings.
+bool warn_native(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  std::string message;
+  if (JsInstance* instance = instance_of(cx); instance != nullptr && args.get(0).isString() &&
+                                              js::string_to_utf8(cx, args[0].toString(), message))
+    instance->warn(message);
   args.rval().setUndefined();
   return true;
 }

@@ -295,6 +295,14 @@ TEST_F(JsRuntimeTest, ConsoleWithoutTheLogPermissionIsDroppedWithAWarning) {
   EXPECT_THAT(warnings(), Contains(HasSubstr("lacks the \"log\" permission")));
 }
 
+TEST_F(JsRuntimeTest, ConsoleWarnWithoutTheLogPermissionBecomesAPluginWarning) {
+  expect_loaded(add_code(
+      "module.exports = { onChatTrigger() { console.warn('kv refused:', 'quota'); return 1; } };",
+      {{"permissions", Json::array()}}));
+  EXPECT_EQ(*trigger(), 1);
+  EXPECT_THAT(warnings(), Contains("warn: kv refused: quota"));
+}
+
 TEST_F(JsRuntimeTest, HostFunctionsCannotBeCalledWhileLoading) {
   PluginStatus status = add_code(
       "const { outlet } = require('outlet'); outlet.kv.set('k', 1); module.exports = {};");
