@@ -37,7 +37,10 @@
     return values
       .map((value) => {
         if (typeof value === "string") return value;
-        if (value instanceof Error) return value.stack ? `${value}\n${value.stack}` : String(value);
+        if (value instanceof Error) {
+          const stack = typeof value.stack === "string" ? value.stack.trimEnd() : "";
+          return stack ? `${value}\n${stack}` : String(value);
+        }
         if (typeof value === "object" && value !== null) {
           try {
             return stringify(value);
@@ -55,7 +58,7 @@
     if (typeof write !== "function") {
       // Without "log", warnings and errors still reach the operator as the
       // plugin's warnings (as Lua's warn() does); the rest is dropped.
-      if (level !== "info") {
+      if (level === "warn" || level === "error") {
         return (...values) => natives.warn(format(values));
       }
       return (...values) => natives.consoleDropped();
@@ -67,7 +70,7 @@
   const console = freeze({
     log: writer("info"),
     info: writer("info"),
-    debug: writer("info"),
+    debug: log && typeof log.debug === "function" ? writer("debug") : writer("info"),
     warn: writer("warn"),
     error: writer("error"),
   });

@@ -28,9 +28,10 @@ class JSObject;
 namespace outlet::js {
 
 struct EngineOptions {
-  // One per two cores: each call hands over to an engine thread, and the caller
-  // and the engine thread spin briefly on either side of the hand-over.
-  size_t threads = std::max(1u, std::thread::hardware_concurrency() / 2);
+  // At least two, so one plugin's long call does not hold up every other JS
+  // plugin; more on larger machines (one per two cores: the caller and the
+  // engine thread spin briefly on either side of each hand-over).
+  size_t threads = std::max(2u, std::thread::hardware_concurrency() / 2);
   // SpiderMonkey's GC heap ceiling per engine thread: a backstop behind the
   // per-plugin budgets, which the interrupt check enforces.
   uint64_t gc_heap_ceiling_bytes = uint64_t{1} << 30;

@@ -731,9 +731,9 @@ bool JsInstance::require(JSContext* cx, const std::string& from_folder,
   arguments[2].setObject(*module);
   arguments[3].setString(file_string);
   arguments[4].setString(folder_string);
+  // As in Node, a module's top-level `this` is its exports object.
   JS::RootedValue ignored_result(cx);
-  JS::RootedValue self(cx, JS::ObjectValue(*exports));
-  if (!JS_CallFunction(cx, nullptr, wrapper, arguments, &ignored_result))
+  if (!JS::Call(cx, exports, wrapper, arguments, &ignored_result))
     return false;
   return JS_GetProperty(cx, module, "exports", out);
 }
@@ -789,7 +789,7 @@ bool invoke_host(JSContext* cx, const JS::CallArgs& args, size_t index, unsigned
   if (!result.ok()) {
     const std::string& message = result.error().message();
     bool named = message.rfind(name + ":", 0) == 0;
-    return throw_error(cx, (named ? "" : name + ": ") + message);
+    return throw_error(cx, "outlet." + (named ? message : name + ": " + message));
   }
   return js::to_js(cx, *result, args.rval());
 }

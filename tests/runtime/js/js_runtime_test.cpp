@@ -177,6 +177,11 @@ TEST_F(JsRuntimeTest, RequireLoadsTheFolderModulesJsonAndCycles) {
                            {"cycle", "b saw a"}}));
 }
 
+TEST_F(JsRuntimeTest, AModulesTopLevelThisIsItsExports) {
+  expect_loaded(add_code("this.answer = 42; module.exports.onChatTrigger = () => exports.answer;"));
+  EXPECT_EQ(*trigger(), 42);
+}
+
 TEST_F(JsRuntimeTest, TheOwncastSdkModuleNameWorks) {
   expect_loaded(add_code(R"js(
     const { definePlugin, owncast, filter } = require("@owncast/plugin-sdk");
