@@ -11,6 +11,8 @@
 
 #include "runtime/spidermonkey/allocation_budget.h"
 
+// glibc's own allocator under its exported names: what the replacement calls.
+// NOLINTBEGIN(bugprone-reserved-identifier)
 extern "C" {
 void* __libc_malloc(size_t size);
 void* __libc_calloc(size_t count, size_t size);
@@ -18,6 +20,7 @@ void* __libc_realloc(void* pointer, size_t size);
 void* __libc_memalign(size_t alignment, size_t size);
 void __libc_free(void* pointer);
 }
+// NOLINTEND(bugprone-reserved-identifier)
 
 namespace {
 

@@ -290,7 +290,8 @@ class JsInstance : public PluginInstance {
     if (!build_host_namespace(cx, &host))
       return failure(cx, limits, "the host functions could not be set up: ", nullptr);
     JS::RootedObject natives(cx, JS_NewPlainObject(cx));
-    if (!natives || !JS_DefineFunction(cx, natives, "consoleDropped", console_dropped_native, 0, 0) ||
+    if (!natives ||
+        !JS_DefineFunction(cx, natives, "consoleDropped", console_dropped_native, 0, 0) ||
         !JS_DefineFunction(cx, natives, "warn", warn_native, 1, 0))
       return failure(cx, limits, "the SDK could not be set up: ", nullptr);
 
@@ -699,8 +700,8 @@ bool JsInstance::require(JSContext* cx, const std::string& from_folder,
   std::u16string utf16;
   size_t bad_offset = 0;
   if (!js::utf8_to_utf16(*source, utf16, bad_offset)) {
-    return throw_error(cx, resolved + " is not valid UTF-8 (at byte " + std::to_string(bad_offset) +
-                               ")");
+    return throw_error(
+        cx, resolved + " is not valid UTF-8 (at byte " + std::to_string(bad_offset) + ")");
   }
   JS::CompileOptions compile(cx);
   compile.setFileAndLine(resolved.c_str(), 0);

@@ -295,8 +295,11 @@ bool utf8_to_utf16(std::string_view text, std::u16string& out, size_t& bad_offse
   size_t size = text.size();
   for (size_t i = 0; i < size;) {
     uint32_t lead = bytes[i];
-    size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3
-                                      : (lead >> 3) == 0x1E ? 4 : 0;
+    size_t length = lead < 0x80           ? 1
+                    : (lead >> 5) == 0x6  ? 2
+                    : (lead >> 4) == 0xE  ? 3
+                    : (lead >> 3) == 0x1E ? 4
+                                          : 0;
     if (length == 0 || i + length > size) {
       bad_offset = i;
       return false;

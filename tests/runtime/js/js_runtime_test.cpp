@@ -95,8 +95,8 @@ class JsRuntimeTest : public ::testing::Test {
 // succeeds proves the handlers derived exactly these.
 Json expected_subscriptions() {
   return {{"notify",
-           {"chat.message.received", "chat.message.deleted", "chat.user.joined",
-            "chat.user.parted", "chat.user.renamed"}},
+           {"chat.message.received", "chat.message.deleted", "chat.user.joined", "chat.user.parted",
+            "chat.user.renamed"}},
           {"filter", {{{"event", "chat.message.received"}, {"priority", 7}}}},
           {"request", {"chat.trigger"}}};
 }
@@ -149,9 +149,9 @@ TEST_F(JsRuntimeTest, ASyntaxErrorNamesTheFileAndLine) {
 }
 
 TEST_F(JsRuntimeTest, AThrownErrorCarriesFileLineAndStack) {
-  expect_loaded(add_code(
-      "function deep() {\n  throw new TypeError('bad input');\n}\n"
-      "module.exports = { onChatTrigger() { deep(); } };"));
+  expect_loaded(
+      add_code("function deep() {\n  throw new TypeError('bad input');\n}\n"
+               "module.exports = { onChatTrigger() { deep(); } };"));
   auto result = trigger();
   ASSERT_FALSE(result.ok());
   EXPECT_THAT(result.error().message(), HasSubstr("plugin.js:2"));
@@ -160,16 +160,17 @@ TEST_F(JsRuntimeTest, AThrownErrorCarriesFileLineAndStack) {
 }
 
 TEST_F(JsRuntimeTest, RequireLoadsTheFolderModulesJsonAndCycles) {
-  expect_loaded(add({{"plugin.js", R"js(
+  expect_loaded(
+      add({{"plugin.js", R"js(
       const words = require("./lib/words");
       const data = require("./data.json");
       const a = require("./lib/a.js");
       module.exports = { onChatTrigger() { return { words: words.list(), data, cycle: a.seen }; } };
     )js"},
-                     {"lib/words.js", "exports.list = () => require('../data.json').words;"},
-                     {"data.json", R"({"words": ["one", "two"]})"},
-                     {"lib/a.js", "exports.seen = 'a'; const b = require('./b'); exports.seen = b.fromA;"},
-                     {"lib/b.js", "const a = require('./a'); exports.fromA = 'b saw ' + a.seen;"}}));
+           {"lib/words.js", "exports.list = () => require('../data.json').words;"},
+           {"data.json", R"({"words": ["one", "two"]})"},
+           {"lib/a.js", "exports.seen = 'a'; const b = require('./b'); exports.seen = b.fromA;"},
+           {"lib/b.js", "const a = require('./a'); exports.fromA = 'b saw ' + a.seen;"}}));
   auto result = trigger();
   ASSERT_TRUE(result.ok()) << result.error().to_string();
   EXPECT_EQ(*result, (Json{{"words", {"one", "two"}},
@@ -237,18 +238,21 @@ TEST_F(JsRuntimeTest, AsyncHandlersAreAwaited) {
 }
 
 TEST_F(JsRuntimeTest, APromiseThatNeverSettlesIsAClearError) {
-  expect_loaded(add_code("module.exports = { onChatTrigger() { return new Promise(() => {}); } };"));
+  expect_loaded(
+      add_code("module.exports = { onChatTrigger() { return new Promise(() => {}); } };"));
   auto result = trigger();
   ASSERT_FALSE(result.ok());
   EXPECT_THAT(result.error().message(), HasSubstr("never settled"));
 }
 
 TEST_F(JsRuntimeTest, ValuesKeepTheirJsonTypes) {
-  expect_loaded(add_code("module.exports = { onChatTrigger(p) { return { echo: p, n: 3, f: 2.5, "
-                         "big: 2 ** 53 + 2, neg: -0, nul: null, skip: undefined, arr: [undefined, 1], "
-                         "date: new Date(0), bigint: 12n, utf: 'é😀' }; } };"));
-  Json payload = {{"i", 1}, {"f", 1.5}, {"s", "ü"}, {"a", Json::array()}, {"o", Json::object()},
-                  {"n", nullptr}, {"t", true}};
+  expect_loaded(
+      add_code("module.exports = { onChatTrigger(p) { return { echo: p, n: 3, f: 2.5, "
+               "big: 2 ** 53 + 2, neg: -0, nul: null, skip: undefined, arr: [undefined, 1], "
+               "date: new Date(0), bigint: 12n, utf: 'é😀' }; } };"));
+  Json payload = {
+      {"i", 1},       {"f", 1.5}, {"s", "ü"}, {"a", Json::array()}, {"o", Json::object()},
+      {"n", nullptr}, {"t", true}};
   auto result = trigger(payload);
   ASSERT_TRUE(result.ok()) << result.error().to_string();
   EXPECT_EQ((*result)["echo"], payload);
@@ -268,24 +272,26 @@ TEST_F(JsRuntimeTest, PositionalHandlerArgumentsFollowTheEventSpec) {
   EventSpec key{"test.positional", {HookKind::kRequest}, nullptr, ""};
   key.handler_arguments = {"key", "state"};
   ASSERT_TRUE(host_->declare_event(key).ok());
-  expect_loaded(add_code(
-      "module.exports = { request: { 'test.positional'(key, state) { return [key, state.n]; } } };"));
-  auto result = host_->request("js-plugin", "test.positional", {{"key", "a"}, {"state", {{"n", 1}}}});
+  expect_loaded(
+      add_code("module.exports = { request: { 'test.positional'(key, state) { return [key, "
+               "state.n]; } } };"));
+  auto result =
+      host_->request("js-plugin", "test.positional", {{"key", "a"}, {"state", {{"n", 1}}}});
   ASSERT_TRUE(result.ok()) << result.error().to_string();
   EXPECT_EQ(*result, (Json{"a", 1}));
 }
 
 TEST_F(JsRuntimeTest, HandlersAreCalledWithThePluginAsThis) {
-  expect_loaded(add_code(
-      "module.exports = { prefix: 'hi ', greet(n) { return this.prefix + n; }, "
-      "onChatTrigger(p) { return this.greet(p.name); } };"));
+  expect_loaded(
+      add_code("module.exports = { prefix: 'hi ', greet(n) { return this.prefix + n; }, "
+               "onChatTrigger(p) { return this.greet(p.name); } };"));
   EXPECT_EQ(*trigger({{"name", "ann"}}), "hi ann");
 }
 
 TEST_F(JsRuntimeTest, ConsoleWritesToThePluginLog) {
-  expect_loaded(add_code(
-      "module.exports = { onChatTrigger() { console.log('hello', { a: 1 }, 2); "
-      "console.warn('careful'); console.error(new Error('oops')); } };"));
+  expect_loaded(
+      add_code("module.exports = { onChatTrigger() { console.log('hello', { a: 1 }, 2); "
+               "console.warn('careful'); console.error(new Error('oops')); } };"));
   ASSERT_TRUE(trigger().ok());
   std::lock_guard lock(log_mutex_);
   EXPECT_THAT(log_, Contains(HasSubstr("js-plugin info hello {\"a\":1} 2")));
@@ -309,8 +315,8 @@ TEST_F(JsRuntimeTest, ConsoleWarnWithoutTheLogPermissionBecomesAPluginWarning) {
 }
 
 TEST_F(JsRuntimeTest, HostFunctionsCannotBeCalledWhileLoading) {
-  PluginStatus status = add_code(
-      "const { outlet } = require('outlet'); outlet.kv.set('k', 1); module.exports = {};");
+  PluginStatus status =
+      add_code("const { outlet } = require('outlet'); outlet.kv.set('k', 1); module.exports = {};");
   EXPECT_NE(status.state, PluginState::kLoaded);
   EXPECT_THAT(status.reason, HasSubstr("cannot be called while the plugin loads"));
 }
@@ -328,8 +334,9 @@ TEST_F(JsRuntimeTest, HostFunctionErrorsAreCatchableErrors) {
 }
 
 TEST_F(JsRuntimeTest, DispatchAndCollectHandlersAnswer) {
-  expect_loaded(add_code(
-      "module.exports = { dispatch: { 'test.key'(k) { return k.key === 'x' ? { consume: true } : null; } } };"));
+  expect_loaded(
+      add_code("module.exports = { dispatch: { 'test.key'(k) { return k.key === 'x' ? { consume: "
+               "true } : null; } } };"));
   auto answer = host_->request("js-plugin", "test.key", {{"key", "x"}});
   (void)answer;  // dispatch is not a request; the dispatcher merges it
   DispatchOutcome outcome = host_->dispatch("test.key", {{"key", "x"}});
@@ -342,9 +349,10 @@ TEST_F(JsRuntimeTest, MemoryUseIsReported) {
 }
 
 TEST_F(JsRuntimeTest, ReloadPicksUpNewCodeAndKeepsKv) {
-  expect_loaded(add_code(
-      "const { outlet } = require('outlet');"
-      "module.exports = { onChatTrigger() { outlet.kv.set('n', (outlet.kv.get('n') || 0) + 1); return 'v1'; } };"));
+  expect_loaded(
+      add_code("const { outlet } = require('outlet');"
+               "module.exports = { onChatTrigger() { outlet.kv.set('n', (outlet.kv.get('n') || 0) "
+               "+ 1); return 'v1'; } };"));
   EXPECT_EQ(*trigger(), "v1");
   std::ofstream(dir_.path() / "js-plugin" / "plugin.js")
       << "const { outlet } = require('outlet');"
