@@ -200,6 +200,23 @@ std::string spelled_handler_name(const EventSpec& event, HandlerSpelling spellin
   return camel;
 }
 
+const DerivedHandler* find_handler(const std::vector<DerivedHandler>& handlers, HookKind kind,
+                                   std::string_view event) {
+  for (const DerivedHandler& handler : handlers) {
+    if (handler.subscription.kind == kind && handler.subscription.event == event)
+      return &handler;
+  }
+  return nullptr;
+}
+
+std::vector<Subscription> subscriptions_of(const std::vector<DerivedHandler>& handlers) {
+  std::vector<Subscription> list;
+  list.reserve(handlers.size());
+  for (const DerivedHandler& handler : handlers)
+    list.push_back(handler.subscription);
+  return list;
+}
+
 Result<std::vector<DerivedHandler>> derive_handlers(
     const std::vector<HandlerCandidate>& candidates,
     const std::vector<std::shared_ptr<const EventSpec>>& events, HandlerSpelling spelling,

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "outlet/event.h"
@@ -57,5 +58,10 @@ Result<std::vector<DerivedHandler>> derive_handlers(
     const std::vector<HandlerCandidate>& candidates,
     const std::vector<std::shared_ptr<const EventSpec>>& events, HandlerSpelling spelling,
     WarningLog* warnings);
+
+// The handler for one hook kind and event, or null.
+const DerivedHandler* find_handler(const std::vector<DerivedHandler>& handlers, HookKind kind,
+                                   std::string_view event);
+std::vector<Subscription> subscriptions_of(const std::vector<DerivedHandler>& handlers);
 
 }  // namespace outlet

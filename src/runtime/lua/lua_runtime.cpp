@@ -199,16 +199,13 @@ class LuaInstance : public PluginInstance {
   }
 
   std::vector<Subscription> subscriptions() const override {
-    std::vector<Subscription> list;
-    for (const DerivedHandler& handler : handlers_)
-      list.push_back(handler.subscription);
-    return list;
+    return subscriptions_of(handlers_);
   }
 
   Result<Json> call(const CallContext& context, const Json& payload) override {
     if (L_ == nullptr)
       return Error(ErrorCode::kFailedPrecondition, "the plugin is not loaded: " + broken_reason_);
-    const DerivedHandler* handler = find_handler(context.kind, context.event);
+    const DerivedHandler* handler = find_handler(handlers_, context.kind, context.event);
     if (handler == nullptr) {
       return Error(ErrorCode::kNotFound, "no " + std::string(hook_kind_name(context.kind)) +
                                              " handler for \"" + std::string(context.event) + "\"");
@@ -231,14 +228,6 @@ class LuaInstance : public PluginInstance {
   uint64_t memory_bytes() const override { return guard_ ? guard_->used_bytes : 0; }
 
  private:
-  const DerivedHandler* find_handler(HookKind kind, std::string_view event) const {
-    for (const DerivedHandler& handler : handlers_) {
-      if (handler.subscription.kind == kind && handler.subscription.event == event)
-        return &handler;
-    }
-    return nullptr;
-  }
-
   Result<Json> finish(int status, const std::string& label, bool may_recover = true) {
     if (status == LUA_OK) {
       Json value;

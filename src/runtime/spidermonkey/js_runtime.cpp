@@ -161,14 +161,11 @@ class JsInstance : public PluginInstance {
   }
 
   std::vector<Subscription> subscriptions() const override {
-    std::vector<Subscription> list;
-    for (const DerivedHandler& handler : handlers_)
-      list.push_back(handler.subscription);
-    return list;
+    return subscriptions_of(handlers_);
   }
 
   Result<Json> call(const CallContext& context, const Json& payload) override {
-    const DerivedHandler* handler = find_handler(context.kind, context.event);
+    const DerivedHandler* handler = find_handler(handlers_, context.kind, context.event);
     if (handler == nullptr) {
       return Error(ErrorCode::kNotFound, "no " + std::string(hook_kind_name(context.kind)) +
                                              " handler for \"" + std::string(context.event) + "\"");
@@ -201,14 +198,6 @@ class JsInstance : public PluginInstance {
                JS::MutableHandleValue out);
 
  private:
-  const DerivedHandler* find_handler(HookKind kind, std::string_view event) const {
-    for (const DerivedHandler& handler : handlers_) {
-      if (handler.subscription.kind == kind && handler.subscription.event == event)
-        return &handler;
-    }
-    return nullptr;
-  }
-
   CallLimits limits_for(SteadyTime deadline, const CallContext* context) {
     CallLimits limits;
     limits.deadline = deadline;
