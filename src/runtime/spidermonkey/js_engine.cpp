@@ -67,6 +67,20 @@ std::string scripted_caller(JSContext* cx) {
 
 }  // namespace
 
+namespace {
+
+// The plugin's memory: what its budget counts plus its zone's GC heap.
+uint64_t memory_in_use(const CallLimits& limits) {
+  uint64_t used = 0;
+  if (limits.budget != nullptr)
+    used = static_cast<uint64_t>(std::max<int64_t>(0, limits.budget->used_bytes()));
+  if (limits.global != nullptr)
+    used += ::js::GetGCHeapUsageForObjectZone(limits.global);
+  return used;
+}
+
+}  // namespace
+
 bool interrupt_check(JSContext* cx) {
   auto* thread = static_cast<EngineThread*>(JS_GetContextPrivate(cx));
   if (thread == nullptr || thread->current_ == nullptr)
@@ -79,22 +93,27 @@ bool interrupt_check(JSContext* cx) {
     limits.stopped_at = scripted_caller(cx);
     return false;
   }
-  uint64_t used = 0;
-  if (limits.budget != nullptr) {
-    if (limits.budget->exceeded()) {
-      limits.out_of_memory = true;
-      return false;
+  if (limits.memory_limit == 0)
+    return true;
+  bool exceeded = limits.budget != nullptr && limits.budget->exceeded();
+  uint64_t used = memory_in_use(limits);
+  if (!exceeded && used <= limits.memory_limit)
+    return true;
+  // Garbage counts until it is collected: collect before calling the plugin out of
+  // memory, unless the last collection in this call was recent (measured by growth).
+  if (limits.used_after_collection == 0 ||
+      used > limits.used_after_collection + limits.memory_limit / 8) {
+    JS_GC(cx);
+    used = memory_in_use(limits);
+    limits.used_after_collection = std::max<uint64_t>(used, 1);
+    if (used <= limits.memory_limit) {
+      if (limits.budget != nullptr)
+        limits.budget->clear_exceeded();
+      return true;
     }
-    used = static_cast<uint64_t>(std::max<int64_t>(0, limits.budget->used_bytes()));
   }
-  if (limits.global != nullptr && limits.memory_limit != 0) {
-    used += ::js::GetGCHeapUsageForObjectZone(limits.global);
-    if (used > limits.memory_limit) {
-      limits.out_of_memory = true;
-      return false;
-    }
-  }
-  return true;
+  limits.out_of_memory = true;
+  return false;
 }
 
 // --- WatchdogSignal ---
@@ -211,13 +230,15 @@ void EngineThread::run(const std::function<void(JSContext*)>& work) {
   }
   if (wake)
     wake_.notify_one();
-  if (spin_until([&] { return task.state.load(std::memory_order_acquire) == kDone; }))
-    return;
-  uint32_t expected = kPending;
-  if (!task.state.compare_exchange_strong(expected, kSleeping))
-    return;  // done meanwhile
-  while (task.state.load(std::memory_order_acquire) == kSleeping)
-    task.state.wait(kSleeping, std::memory_order_acquire);
+  if (!spin_until([&] { return task.state.load(std::memory_order_acquire) == kDone; })) {
+    uint32_t expected = kPending;
+    if (task.state.compare_exchange_strong(expected, kSleeping)) {
+      while (task.state.load(std::memory_order_acquire) == kSleeping)
+        task.state.wait(kSleeping, std::memory_order_acquire);
+    }
+  }
+  if (task.error)
+    std::rethrow_exception(task.error);
 }
 
 bool EngineThread::spin_until(const std::function<bool()>& ready) const {
@@ -253,7 +274,12 @@ EngineThread::Task* EngineThread::next_task() {
 
 void EngineThread::main() {
   while (Task* task = next_task()) {
-    (*task->work)(cx_);
+    try {
+      (*task->work)(cx_);
+    } catch (...) {
+      // An escaping exception would end the thread and the process; the caller gets it.
+      task->error = std::current_exception();
+    }
     // Once kDone is visible the caller may return and free the task; the
     // wake-up only names the address (a futex), it reads nothing there.
     if (task->state.exchange(kDone, std::memory_order_acq_rel) == kSleeping)

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -50,6 +51,8 @@ struct CallLimits {
   AllocationBudget* budget = nullptr;
   JSObject* global = nullptr;  // whose zone's GC heap counts against the budget
   uint64_t memory_limit = 0;
+  // Memory in use right after this call's last collection (0: none yet).
+  uint64_t used_after_collection = 0;
   // Outcome
   bool timed_out = false;
   bool out_of_memory = false;
@@ -117,6 +120,7 @@ class EngineThread {
     // kPending → kDone; a caller that stops spinning moves kPending → kSleeping
     // first, and only then is a wake-up (a system call) worth making.
     std::atomic<uint32_t> state{0};
+    std::exception_ptr error;  // what the work threw, rethrown to the caller
   };
   void main();
   Task* next_task();

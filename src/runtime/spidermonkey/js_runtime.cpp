@@ -122,6 +122,21 @@ bool require_native(JSContext* cx, unsigned argc, JS::Value* vp);
 bool console_dropped_native(JSContext* cx, unsigned argc, JS::Value* vp);
 bool warn_native(JSContext* cx, unsigned argc, JS::Value* vp);
 
+// C++ exceptions must never unwind through SpiderMonkey's frames: each native
+// turns them into a JS error. (A block the memory budget refuses makes
+// operator new throw std::bad_alloc in host code called from a plugin.)
+template <JSNative Native>
+bool guarded(JSContext* cx, unsigned argc, JS::Value* vp) {
+  try {
+    return Native(cx, argc, vp);
+  } catch (const std::bad_alloc&) {
+    JS_ReportErrorASCII(cx, "the host ran out of memory for this call (the plugin's memory limit)");
+  } catch (const std::exception& e) {
+    JS_ReportErrorUTF8(cx, "the host failed: %s", e.what());
+  }
+  return false;
+}
+
 // What lives in the plugin's realm; created and destroyed on its engine thread.
 struct Realm {
   explicit Realm(JSContext* cx) : global(cx), plugin(cx), handlers(cx) {}
@@ -160,9 +175,7 @@ class JsInstance : public PluginInstance {
     return status;
   }
 
-  std::vector<Subscription> subscriptions() const override {
-    return subscriptions_of(handlers_);
-  }
+  std::vector<Subscription> subscriptions() const override { return subscriptions_of(handlers_); }
 
   Result<Json> call(const CallContext& context, const Json& payload) override {
     const DerivedHandler* handler = find_handler(handlers_, context.kind, context.event);
@@ -280,8 +293,8 @@ class JsInstance : public PluginInstance {
       return failure(cx, limits, "the host functions could not be set up: ", nullptr);
     JS::RootedObject natives(cx, JS_NewPlainObject(cx));
     if (!natives ||
-        !JS_DefineFunction(cx, natives, "consoleDropped", console_dropped_native, 0, 0) ||
-        !JS_DefineFunction(cx, natives, "warn", warn_native, 1, 0))
+        !JS_DefineFunction(cx, natives, "consoleDropped", guarded<console_dropped_native>, 0, 0) ||
+        !JS_DefineFunction(cx, natives, "warn", guarded<warn_native>, 1, 0))
       return failure(cx, limits, "the SDK could not be set up: ", nullptr);
 
     JS::CompileOptions compile(cx);
@@ -355,7 +368,7 @@ class JsInstance : public PluginInstance {
       }
       std::string leaf(name.substr(start));
       JSFunction* function =
-          ::js::NewFunctionWithReserved(cx, host_function_native, 0, 0, leaf.c_str());
+          ::js::NewFunctionWithReserved(cx, guarded<host_function_native>, 0, 0, leaf.c_str());
       if (function == nullptr)
         return false;
       JS::RootedObject function_object(cx, JS_GetFunctionObject(function));
@@ -364,8 +377,8 @@ class JsInstance : public PluginInstance {
       if (!JS_DefineProperty(cx, parent, leaf.c_str(), function_object, JSPROP_ENUMERATE))
         return false;
     }
-    if (!JS_DefineFunction(cx, out, "call", call_by_name_native, 1, 0) ||
-        !JS_DefineFunction(cx, out, "has", has_native, 1, 0))
+    if (!JS_DefineFunction(cx, out, "call", guarded<call_by_name_native>, 1, 0) ||
+        !JS_DefineFunction(cx, out, "has", guarded<has_native>, 1, 0))
       return false;
     return deep_freeze(cx, out);
   }
@@ -479,11 +492,17 @@ class JsInstance : public PluginInstance {
         result = failure(cx, limits, handler.label + " ", &context);
     }
     sample_memory();
-    // A stopped call may leave garbage that fills the budget (a timeout in the
-    // middle of a bomb): collect it before the next call trips over it.
-    if (!result.ok() && (result.error().code() == ErrorCode::kResourceExhausted ||
-                         memory_bytes_.load() > memory_limit_ / 2))
+    if (!result.ok() && result.error().code() == ErrorCode::kResourceExhausted) {
       recover_memory(cx);
+    } else if (memory_bytes_.load() > memory_limit_ / 2 &&
+               memory_bytes_.load() > memory_after_collection_ + memory_limit_ / 8) {
+      // Garbage counts against the budget until it is collected: collect it now
+      // rather than in the middle of the next call (not after every call of a
+      // plugin that simply keeps much: only when it grew since the last time).
+      JS_GC(cx);
+      sample_memory();
+      memory_after_collection_ = memory_bytes_.load();
+    }
     return result;
   }
 
@@ -601,6 +620,7 @@ class JsInstance : public PluginInstance {
   std::vector<DerivedHandler> handlers_;
   std::string broken_reason_;
   std::atomic<uint64_t> memory_bytes_{0};
+  uint64_t memory_after_collection_ = 0;
   size_t modules_loaded_ = 0;
   bool console_warned_ = false;
 };
@@ -705,7 +725,8 @@ bool JsInstance::require(JSContext* cx, const std::string& from_folder,
   if (!wrapper)
     return false;
   std::string folder = fs::path(resolved).parent_path().generic_string();
-  JSFunction* local_require = ::js::NewFunctionWithReserved(cx, require_native, 1, 0, "require");
+  JSFunction* local_require =
+      ::js::NewFunctionWithReserved(cx, guarded<require_native>, 1, 0, "require");
   if (local_require == nullptr)
     return false;
   JS::RootedObject require_object(cx, JS_GetFunctionObject(local_require));

@@ -374,6 +374,27 @@ TEST_F(JsMemoryTest, CatchingTheMemoryErrorDoesNotHelp) {
   expect_healthy();
 }
 
+TEST_F(JsMemoryTest, AHostFunctionRefusedMemoryNearTheLimitIsAnErrorNotACrash) {
+  // Fill the budget to just under its 32 MiB, then hand the host a 1 MiB value:
+  // copying it into the host's JSON is charged to the plugin and refused.
+  install_bomb(R"js(
+    const keep = [];
+    try { for (;;) keep.push(new Array(1 << 15).fill(0.5)); } catch (e) {}
+    keep.pop(); keep.pop();
+    const big = "x".repeat(1 << 20);
+    try { outlet.kv.set("big", big); return "stored"; } catch (e) { return "refused: " + e.message; }
+  )js");
+  Attempt attempt = request_attack();
+  // Either the host refused the copy (a JS error the plugin caught) or the call was
+  // stopped for memory; never a crash.
+  if (attempt.ok()) {
+    EXPECT_THAT(attempt.result->value().get<std::string>(), ::testing::StartsWith("refused: "));
+  } else {
+    EXPECT_THAT(attempt.message(), HasSubstr("memory limit"));
+  }
+  expect_healthy();
+}
+
 TEST_F(JsMemoryTest, MemoryKeptInGlobalsIsDiscardedWithTheRealm) {
   install_bomb(
       "globalThis.keep = globalThis.keep || []; for (;;) keep.push(new Array(1e5).fill(3.5));");
