@@ -74,7 +74,8 @@ void release(void* user) {
 void* aligned(size_t alignment, size_t size) {
   if (alignment <= kHeaderBytes)
     return malloc(size);
-  if ((alignment & (alignment - 1)) != 0 || alignment > (size_t{1} << 20) ||
+  // The header keeps the offset in 16 bits of 16-byte units: at most 512 KiB.
+  if ((alignment & (alignment - 1)) != 0 || alignment > (size_t{1} << 19) ||
       size > kSizeMask - alignment) {
     errno = EINVAL;
     return nullptr;
