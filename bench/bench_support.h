@@ -33,20 +33,23 @@ inline std::filesystem::path bench_dir() {
   return dir;
 }
 
-// Writes a plugin folder: plugin.json for `runtime` and the entrypoint `file`.
+// Writes a plugin folder: plugin.json for `runtime` (with `extra` fields merged
+// in) and the entrypoint `file`.
 inline std::string write_plugin(const std::string& id, const std::string& runtime,
                                 const std::string& file, const std::string& code,
-                                const Json& permissions = Json::array()) {
+                                const Json& permissions = Json::array(),
+                                const Json& extra = Json::object()) {
   std::filesystem::path folder = bench_dir() / id;
   std::filesystem::create_directories(folder);
-  std::ofstream(folder / "plugin.json") << Json{
-      {"id", id},
-      {"name", id},
-      {"version", "1.0.0"},
-      {"kind", "bot-module"},
-      {"runtime", runtime},
-      {"entrypoint", file},
-      {"permissions", permissions}}.dump();
+  Json manifest = {{"id", id},
+                   {"name", id},
+                   {"version", "1.0.0"},
+                   {"kind", "bot-module"},
+                   {"runtime", runtime},
+                   {"entrypoint", file},
+                   {"permissions", permissions}};
+  manifest.update(extra);
+  std::ofstream(folder / "plugin.json") << manifest.dump();
   std::ofstream(folder / file) << code;
   return folder.string();
 }

@@ -3,12 +3,9 @@
 // the plain Lua C API; a chain of Lua filters against native ones; a guest -> host
 // call (outlet.kv.get) against a native plugin's; loading 1,000 Lua plugins.
 #include <benchmark/benchmark.h>
-#include <malloc.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <lua.hpp>
 
 #include "bench_support.h"
@@ -244,20 +241,11 @@ void BM_Host_LuaRunawayOverrun(benchmark::State& state) {
   auto host = make_host();
   std::string id = std::string("runaway-") + runaway.name;
   std::replace(id.begin(), id.end(), '_', '-');  // plugin ids have no underscores
-  std::filesystem::path folder = bench_dir() / id;
-  std::filesystem::create_directories(folder);
-  std::ofstream(folder / "plugin.json") << Json{
-      {"id", id},
-      {"name", id},
-      {"version", "1.0.0"},
-      {"kind", "bot-module"},
-      {"runtime", "lua"},
-      {"entrypoint", "plugin.lua"},
-      {"limits",
-       {{"timeoutMs", {{"request", 20}}}}}}.dump();
-  std::ofstream(folder / "plugin.lua")
-      << "return { on_chat_trigger = function() " << runaway.code << " end }";
-  auto plugin = read_plugin_folder(folder.string(), host->vocabulary());
+  std::string folder = bench::write_plugin(
+      id, "lua", "plugin.lua",
+      std::string("return { on_chat_trigger = function() ") + runaway.code + " end }",
+      Json::array(), {{"limits", {{"timeoutMs", {{"request", 20}}}}}});
+  auto plugin = read_plugin_folder(folder, host->vocabulary());
   if (!plugin.ok() || !host->add_plugin(*plugin).ok() || !host->enable(id).ok()) {
     state.SkipWithError("the runaway plugin did not load");
     return;

@@ -198,9 +198,7 @@ class LuaInstance : public PluginInstance {
     return derive_handlers();
   }
 
-  std::vector<Subscription> subscriptions() const override {
-    return subscriptions_of(handlers_);
-  }
+  std::vector<Subscription> subscriptions() const override { return subscriptions_of(handlers_); }
 
   Result<Json> call(const CallContext& context, const Json& payload) override {
     if (L_ == nullptr)

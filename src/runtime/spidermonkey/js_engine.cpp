@@ -298,7 +298,6 @@ EngineThread::CallScope::CallScope(EngineThread& thread, CallLimits& limits)
   }
   thread.memory_alarm_.store(false, std::memory_order_relaxed);
   int64_t now = to_ns(std::chrono::steady_clock::now());
-  thread.started_ns_.store(now, std::memory_order_relaxed);
   thread.last_poke_ns_.store(now, std::memory_order_relaxed);
   thread.deadline_ns_.store(std::max<int64_t>(1, to_ns(limits.deadline)),
                             std::memory_order_seq_cst);

@@ -140,9 +140,8 @@ class EngineThread {
   JSContext* cx_ = nullptr;
   CallLimits* current_ = nullptr;
   // Published for the watchdog: the current call's deadline (0 = idle), when it
-  // started, and the memory alarm its budget raises.
+  // last interrupted the call, and the memory alarm the call's budget raises.
   std::atomic<int64_t> deadline_ns_{0};
-  std::atomic<int64_t> started_ns_{0};
   std::atomic<int64_t> last_poke_ns_{0};
   std::atomic<bool> memory_alarm_{false};
   friend class CallScope;

@@ -16,7 +16,6 @@
 #include <jsfriendapi.h>
 
 #include <filesystem>
-#include <map>
 
 #include "core/text.h"
 #include "outlet/discovery.h"
@@ -247,6 +246,7 @@ class JsInstance : public PluginInstance {
 
   Status load_on_thread(JSContext* cx) {
     close_realm();
+    modules_loaded_ = 0;  // a reloaded realm loads its files again
     if (budget_ == nullptr)
       budget_ = AllocationBudget::create(memory_limit_);
     JS_SetSecurityCallbacks(cx, &kSecurityCallbacks);

@@ -178,6 +178,31 @@ TEST_F(JsRuntimeTest, RequireLoadsTheFolderModulesJsonAndCycles) {
                            {"cycle", "b saw a"}}));
 }
 
+TEST_F(JsRuntimeTest, APluginMayLoadAtMost256Modules) {
+  std::map<std::string, std::string> files = {
+      {"plugin.js", "for (let i = 0; i < 300; i++) require('./m/' + i); module.exports = {};"}};
+  for (int i = 0; i < 300; ++i)
+    files["m/" + std::to_string(i) + ".js"] = "exports.i = " + std::to_string(i) + ";";
+  PluginStatus status = add(files);
+  EXPECT_NE(status.state, PluginState::kLoaded);
+  EXPECT_THAT(status.reason, HasSubstr("a plugin may load at most 256 modules"));
+}
+
+TEST_F(JsRuntimeTest, AModuleThatIsNotUtf8IsRefusedNamingTheByte) {
+  PluginStatus status = add({{"plugin.js", "module.exports = require('./bad');"},
+                             {"bad.js", std::string("exports.s = '\xC3\x28';")}});
+  EXPECT_NE(status.state, PluginState::kLoaded);
+  EXPECT_THAT(status.reason, HasSubstr("bad.js is not valid UTF-8 (at byte 13)"));
+}
+
+TEST_F(JsRuntimeTest, AModuleLargerThan4MiBIsRefused) {
+  std::string huge = "// " + std::string((size_t{4} << 20) + 16, 'x') + "\n";
+  PluginStatus status =
+      add({{"plugin.js", "module.exports = require('./huge');"}, {"huge.js", huge}});
+  EXPECT_NE(status.state, PluginState::kLoaded);
+  EXPECT_THAT(status.reason, HasSubstr("Cannot load module 'huge.js'"));
+}
+
 TEST_F(JsRuntimeTest, AModulesTopLevelThisIsItsExports) {
   expect_loaded(add_code("this.answer = 42; module.exports.onChatTrigger = () => exports.answer;"));
   EXPECT_EQ(*trigger(), 42);
