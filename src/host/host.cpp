@@ -16,6 +16,7 @@
 #include "runtime/lua/lua_runtime.h"
 #include "runtime/native/native_runtime.h"
 #include "runtime/spidermonkey/js_runtime.h"
+#include "runtime/spidermonkey/wasm_runtime.h"
 
 namespace outlet {
 
@@ -105,7 +106,13 @@ Result<std::unique_ptr<Host>> Host::create(HostOptions options) {
   host->native_ = native.get();
   if (Status s = host->add_runtime(std::move(native)); !s.ok())
     return s.error();
-  if (Status s = host->add_runtime(std::make_unique<JsRuntime>()); !s.ok())
+  // JS and wasm plugins share one set of SpiderMonkey engine threads.
+  auto engines = std::make_shared<js::EngineProvider>();
+  if (Status s = host->add_runtime(std::make_unique<JsRuntime>(JsRuntimeOptions{}, engines));
+      !s.ok())
+    return s.error();
+  if (Status s = host->add_runtime(std::make_unique<WasmRuntime>(WasmRuntimeOptions{}, engines));
+      !s.ok())
     return s.error();
   if (Status s = host->add_runtime(std::make_unique<LuaRuntime>()); !s.ok())
     return s.error();

@@ -57,6 +57,15 @@ bool on_interrupt(JSContext* cx) {
   return interrupt_check(cx);
 }
 
+// Plugins run only the code they shipped: no eval, no new Function, and wasm
+// compiled only in a wasm plugin's own realm (by the host, from the plugin's file).
+bool allow_runtime_code(JSContext* cx, JS::RuntimeCode kind, JS::HandleString) {
+  JSObject* global = JS::CurrentGlobalOrNull(cx);
+  return kind == JS::RuntimeCode::WASM && global != nullptr &&
+         JS::GetClass(global) == &kWasmGlobalClass;
+}
+const JSSecurityCallbacks kSecurityCallbacks = {allow_runtime_code, nullptr};
+
 std::string scripted_caller(JSContext* cx) {
   JS::AutoFilename file;
   unsigned line = 0;
@@ -181,6 +190,7 @@ EngineThread::EngineThread(const EngineOptions& options, WatchdogSignal* watchdo
             self->cx_ = nullptr;
           } else {
             JS_AddInterruptCallback(self->cx_, on_interrupt);
+            JS_SetSecurityCallbacks(self->cx_, &kSecurityCallbacks);
           }
         }
         {
@@ -325,6 +335,16 @@ void EngineThread::check_from_watchdog(SteadyTime now_time) {
 }
 
 // --- Engine ---
+
+const JSClass kWasmGlobalClass = {"OutletWasmGlobal", JSCLASS_GLOBAL_FLAGS,
+                                  &JS::DefaultGlobalClassOps};
+
+std::shared_ptr<Engine> EngineProvider::get() {
+  std::lock_guard lock(mutex_);
+  if (!engine_)
+    engine_ = std::make_shared<Engine>(options_);
+  return engine_;
+}
 
 Engine::Engine(EngineOptions options) : options_(options) {
   g_live_engines.fetch_add(1);

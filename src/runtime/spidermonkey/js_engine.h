@@ -24,6 +24,7 @@
 #include "runtime/spidermonkey/allocation_budget.h"
 
 struct JSContext;
+struct JSClass;
 class JSObject;
 
 namespace outlet::js {
@@ -167,6 +168,24 @@ class Engine {
   WatchdogSignal signal_;
   std::thread watchdog_;
 };
+
+// One engine per host, shared by its JS and wasm runtimes; started by the first
+// plugin that needs it, not with the host.
+class EngineProvider {
+ public:
+  explicit EngineProvider(EngineOptions options = {}) : options_(options) {}
+  std::shared_ptr<Engine> get();
+
+ private:
+  EngineOptions options_;
+  std::mutex mutex_;
+  std::shared_ptr<Engine> engine_;
+};
+
+// The class of a wasm plugin's global: only realms with this global may compile
+// wasm. Every engine thread refuses eval, new Function and the like, and wasm
+// compilation elsewhere (a JS realm has no WebAssembly object to begin with).
+extern const JSClass kWasmGlobalClass;
 
 // JS_Init, once per process (and JS_ShutDown at exit when no engine is left);
 // for code that uses SpiderMonkey beside the engine, such as benchmarks.

@@ -40,13 +40,6 @@ constexpr size_t kFunctionDataSlot = 0;
 
 const JSClass kGlobalClass = {"global", JSCLASS_GLOBAL_FLAGS, &JS::DefaultGlobalClassOps};
 
-// Refuses eval, new Function and the like (seeds/003 compiles ahead; Outlet runs
-// source but no code the plugin builds at run time).
-bool refuse_dynamic_code(JSContext*, JS::RuntimeCode, JS::HandleString) {
-  return false;
-}
-const JSSecurityCallbacks kSecurityCallbacks = {refuse_dynamic_code, nullptr};
-
 std::string to_utf8(JSContext* cx, JS::HandleValue value) {
   JSString* string = JS::ToString(cx, value);
   std::string text;
@@ -249,7 +242,6 @@ class JsInstance : public PluginInstance {
     modules_loaded_ = 0;  // a reloaded realm loads its files again
     if (budget_ == nullptr)
       budget_ = AllocationBudget::create(memory_limit_);
-    JS_SetSecurityCallbacks(cx, &kSecurityCallbacks);
     JS::RealmOptions options;
     options.creationOptions().setNewCompartmentAndZone();
     realm_ = std::make_unique<Realm>(cx);
@@ -865,15 +857,8 @@ bool warn_native(JSContext* cx, unsigned argc, JS::Value* vp) {
 
 }  // namespace
 
-std::shared_ptr<js::Engine> JsRuntime::engine() {
-  std::lock_guard lock(mutex_);
-  if (!engine_)
-    engine_ = std::make_shared<js::Engine>(options_.engine);
-  return engine_;
-}
-
 Result<std::unique_ptr<PluginInstance>> JsRuntime::instantiate(const InstanceSpec& spec) {
-  auto instance = std::make_unique<JsInstance>(spec, options_, engine());
+  auto instance = std::make_unique<JsInstance>(spec, options_, engines_->get());
   if (Status loaded = instance->load(); !loaded.ok())
     return loaded.error();
   return std::unique_ptr<PluginInstance>(std::move(instance));

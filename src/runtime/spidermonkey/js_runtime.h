@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <memory>
-#include <mutex>
 
 #include "runtime/runtime.h"
 #include "runtime/spidermonkey/js_engine.h"
@@ -21,22 +20,21 @@ struct JsRuntimeOptions {
   uint32_t load_timeout_ms = 1000;
   size_t max_source_bytes = size_t{4} << 20;  // one module file
   size_t max_modules = 256;                   // files one plugin may require
-  js::EngineOptions engine;
 };
 
 class JsRuntime : public Runtime {
  public:
-  explicit JsRuntime(JsRuntimeOptions options = {}) : options_(options) {}
+  // `engines` is shared with the host's wasm runtime; null: an engine of its own.
+  explicit JsRuntime(JsRuntimeOptions options = {},
+                     std::shared_ptr<js::EngineProvider> engines = nullptr)
+      : options_(options),
+        engines_(engines ? std::move(engines) : std::make_shared<js::EngineProvider>()) {}
   RuntimeKind kind() const override { return RuntimeKind::kJs; }
   Result<std::unique_ptr<PluginInstance>> instantiate(const InstanceSpec& spec) override;
 
  private:
-  // Engine threads start with the first JS plugin, not with the host.
-  std::shared_ptr<js::Engine> engine();
-
   JsRuntimeOptions options_;
-  std::mutex mutex_;
-  std::shared_ptr<js::Engine> engine_;
+  std::shared_ptr<js::EngineProvider> engines_;
 };
 
 }  // namespace outlet

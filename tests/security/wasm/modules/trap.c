@@ -1,0 +1,5 @@
+/* `unreachable` on every filter call: each is a strike until auto-disable. */
+#include "hostile.h"
+EXPORT(filter_chat_message) int trap(void) {
+  __builtin_trap();
+}
