@@ -40,6 +40,8 @@ std::vector<RuntimeCase> all_runtimes() {
        }},
       {"lua", root + "lua", [](Host&) { return Status(); }},
       {"js", root + "js", [](Host&) { return Status(); }},
+      // C compiled to wasm32-wasi by the build (tests/conformance/plugins/wasm/plugin.c).
+      {"wasm", root + "wasm", [](Host&) { return Status(); }},
   };
 }
 

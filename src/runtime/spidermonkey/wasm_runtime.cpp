@@ -1323,6 +1323,7 @@ bool invoke_host(JSContext* cx, WasmInstance& instance, size_t index, const JS::
   }
   Json arguments = Json::array();
   std::string text;
+  size_t given = 0;  // arguments up to the last non-zero handle; 0 handles after it are absent
   for (unsigned i = 0; i < args.length(); ++i) {
     auto handle = to_u64(args[i]);
     if (!handle)
@@ -1333,6 +1334,7 @@ bool invoke_host(JSContext* cx, WasmInstance& instance, size_t index, const JS::
       arguments.push_back(nullptr);
       continue;
     }
+    given = i + 1;
     auto parsed = parse_json_text(text, "argument " + std::to_string(i + 1));
     if (!parsed.ok()) {
       return throw_error(cx, name + ": argument " + std::to_string(i + 1) +
@@ -1340,7 +1342,7 @@ bool invoke_host(JSContext* cx, WasmInstance& instance, size_t index, const JS::
     }
     arguments.push_back(std::move(parsed).value());
   }
-  while (!arguments.empty() && arguments.back().is_null())
+  while (arguments.size() > given)
     arguments.erase(arguments.size() - 1);  // trailing absent arguments, as in JS
   Result<Json> result = instance.host()->invoke(index, arguments, *context);
   if (!js::interrupt_check(cx))
@@ -1349,8 +1351,8 @@ bool invoke_host(JSContext* cx, WasmInstance& instance, size_t index, const JS::
     const std::string& message = result.error().message();
     return throw_error(cx, message.rfind(name + ":", 0) == 0 ? message : name + ": " + message);
   }
-  if (result->is_null())
-    return set_u64(cx, args.rval(), 0);
+  // Always a block, "null" included: PDKs that parse results as JSON (Rust's
+  // Json<T>) read a 0 handle as empty bytes, which is not JSON.
   return instance.write_block(cx, dump_json(*result), args.rval());
 }
 

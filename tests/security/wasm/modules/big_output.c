@@ -1,5 +1,5 @@
 /* An output larger than the host accepts (16 MiB) from a kernel that holds it. */
-#include "hostile.h"
+#include "../../../support/extism_abi.h"
 EXPORT(on_chat_trigger) int big(void) {
   u64 length = 17ull << 20;
   u64 handle = k_alloc(length);

@@ -1,6 +1,6 @@
 /* Passes made-up handles to a host function and to the kernel: every one must
  * be refused or read as nothing, never reach outside the kernel's memory. */
-#include "hostile.h"
+#include "../../../support/extism_abi.h"
 __attribute__((import_module("extism:host/user"), import_name("kv.set"))) void kv_set(u64, u64);
 KERNEL(length) u64 k_length(u64 handle);
 KERNEL(load_u64) u64 k_load_u64(u64 address);

@@ -1,6 +1,6 @@
 /* memory.grow until the engine refuses: the host's cap must hold. Outputs the
  * pages reached as JSON {"pages": N}. */
-#include "hostile.h"
+#include "../../../support/extism_abi.h"
 EXPORT(on_chat_trigger) int grow(void) {
   while (__builtin_wasm_memory_grow(0, 16) != (unsigned long)-1) {
   }

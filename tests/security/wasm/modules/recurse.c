@@ -1,5 +1,5 @@
 /* Unbounded recursion: the engine's stack check must end it with a trap. */
-#include "hostile.h"
+#include "../../../support/extism_abi.h"
 volatile int sink;
 volatile int keep_going = 1;
 __attribute__((noinline)) int deeper(int n) {

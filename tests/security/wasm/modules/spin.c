@@ -1,5 +1,5 @@
 /* A notification handler that never returns: the deadline must stop it. */
-#include "hostile.h"
+#include "../../../support/extism_abi.h"
 volatile unsigned counter;
 EXPORT(on_chat_trigger) int spin(void) {
   for (;;)

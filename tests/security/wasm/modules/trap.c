@@ -1,5 +1,5 @@
 /* `unreachable` on every filter call: each is a strike until auto-disable. */
-#include "hostile.h"
+#include "../../../support/extism_abi.h"
 EXPORT(filter_chat_message) int trap(void) {
   __builtin_trap();
 }

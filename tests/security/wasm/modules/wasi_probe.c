@@ -1,6 +1,6 @@
 /* Tries WASI's doors: no preopened directory, no file, no socket, no
  * environment. Outputs what each call answered. */
-#include "hostile.h"
+#include "../../../support/extism_abi.h"
 #define WASI(name) __attribute__((import_module("wasi_snapshot_preview1"), import_name(#name)))
 WASI(fd_prestat_get) int fd_prestat_get(int fd, int out);
 WASI(path_open)

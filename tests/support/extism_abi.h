@@ -1,6 +1,6 @@
-/* What the hostile test modules need of the Extism ABI, without libc. */
-#ifndef OUTLET_TEST_HOSTILE_H
-#define OUTLET_TEST_HOSTILE_H
+/* What the wasm test modules need of the Extism ABI, without libc. */
+#ifndef OUTLET_TEST_EXTISM_ABI_H
+#define OUTLET_TEST_EXTISM_ABI_H
 typedef unsigned long long u64;
 #define KERNEL(name) __attribute__((import_module("extism:host/env"), import_name(#name)))
 #define EXPORT(name) __attribute__((export_name(#name)))
