@@ -63,6 +63,10 @@ struct HostOptions {
   // request); a manifest may lower them, never raise them.
   std::array<uint32_t, 5> timeout_ms = {500, 50, 100, 100, 5000};
   size_t warning_capacity = 100;
+  // WASI preview 1 for wasm plugins, without capabilities (no files, sockets,
+  // arguments or environment; stdout/stderr to the plugin's log). Off, a module
+  // that imports WASI does not load.
+  bool wasm_wasi = true;
   size_t cache_max_entries = 1000;
   size_t cache_max_bytes = 1 << 20;
   // Receives every plugin log line. Default: stderr, "[plugin] level: message".
@@ -153,6 +157,10 @@ class Host {
   std::vector<Contribution> collect(std::string_view event, const Json& payload);
   DispatchOutcome dispatch(std::string_view event, const Json& payload);
   Result<Json> request(std::string_view plugin_id, std::string_view event, const Json& payload);
+  // Calls a function a wasm plugin exports, by name, with raw bytes in and out
+  // (the Extism model), under the request hook's limits; a failure is a strike.
+  Result<std::string> call_export(std::string_view plugin_id, std::string_view name,
+                                  std::string_view input);
   // Waits until every queued notification (and what it emitted) has run.
   void wait_idle();
 

@@ -272,6 +272,13 @@ std::shared_ptr<const Dispatcher::Table> Dispatcher::table() const {
 
 Result<Json> Dispatcher::invoke(Slot& slot, HookKind kind, std::string_view event,
                                 const Json& payload, int depth) {
+  return invoke_with(slot, kind, event, depth, [&](const CallContext& context) {
+    return slot.instance->call(context, payload);
+  });
+}
+
+Result<Json> Dispatcher::invoke_with(Slot& slot, HookKind kind, std::string_view event, int depth,
+                                     const std::function<Result<Json>(const CallContext&)>& run) {
   if (!slot.active.load(std::memory_order_acquire)) {
     return Error(ErrorCode::kFailedPrecondition, "plugin \"" + slot.id + "\" is disabled");
   }
@@ -292,7 +299,7 @@ Result<Json> Dispatcher::invoke(Slot& slot, HookKind kind, std::string_view even
     CallContext context{
         slot.id, kind, event, depth, start + std::chrono::milliseconds(timeout_ms), timeout_ms};
     try {
-      result = slot.instance->call(context, payload);
+      result = run(context);
     } catch (const std::exception& e) {
       result = Error(ErrorCode::kPluginError, std::string("threw an exception: ") + e.what());
     } catch (...) {
@@ -518,6 +525,31 @@ Result<Json> Dispatcher::request(std::string_view plugin_id, std::string_view ev
   if (answer.ok())
     record_success(*slot);
   return answer;
+}
+
+Result<std::string> Dispatcher::call_export(std::string_view plugin_id, std::string_view name,
+                                            std::string_view input) {
+  SlotPtr slot;
+  {
+    std::lock_guard lock(slots_mutex_);
+    auto it = slots_.find(plugin_id);
+    if (it == slots_.end())
+      return Error(ErrorCode::kNotFound, "plugin \"" + std::string(plugin_id) + "\" is not loaded");
+    slot = it->second;
+  }
+  std::string output;
+  Result<Json> done =
+      invoke_with(*slot, HookKind::kRequest, name, 0, [&](const CallContext& context) {
+        Result<std::string> result = slot->instance->call_export(context, name, input);
+        if (!result.ok())
+          return Result<Json>(result.error());
+        output = std::move(result).value();
+        return Result<Json>(Json());
+      });
+  if (!done.ok())
+    return done.error();
+  record_success(*slot);
+  return output;
 }
 
 void Dispatcher::wait_idle() {

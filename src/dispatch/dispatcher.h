@@ -84,6 +84,9 @@ class Dispatcher {
   std::vector<Contribution> collect(std::string_view event, const Json& payload);
   DispatchOutcome dispatch(std::string_view event, const Json& payload);
   Result<Json> request(std::string_view plugin_id, std::string_view event, const Json& payload);
+  // A function the plugin exports, by name, under the request hook's limits.
+  Result<std::string> call_export(std::string_view plugin_id, std::string_view name,
+                                  std::string_view input);
 
   // Blocks until every queued notification (and everything they emitted) ran.
   void wait_idle();
@@ -105,6 +108,9 @@ class Dispatcher {
                     std::vector<Subscription> subscriptions, int load_index);
   Result<Json> invoke(Slot& slot, HookKind kind, std::string_view event, const Json& payload,
                       int depth);
+  // One serialized, timed, counted call into the slot's instance.
+  Result<Json> invoke_with(Slot& slot, HookKind kind, std::string_view event, int depth,
+                           const std::function<Result<Json>(const CallContext&)>& run);
   void record_failure(Slot& slot, HookKind kind, std::string_view event, const Error& error);
   void record_success(Slot& slot);
 

@@ -54,6 +54,17 @@ class PluginInstance {
   // Handles one hook. Returns the handler's value (null = nothing); a failure of
   // the plugin's code is an Error (kPluginError, kDeadlineExceeded, kResourceExhausted).
   virtual Result<Json> call(const CallContext& context, const Json& payload) = 0;
+  // Calls a function the plugin exports by name with raw bytes in and out (the
+  // Extism model: `outlet call`, or an application using a plugin as a library).
+  // Runtimes whose plugins export no such functions say so.
+  virtual Result<std::string> call_export(const CallContext& context, std::string_view name,
+                                          std::string_view input) {
+    (void)context;
+    (void)input;
+    return Error(ErrorCode::kFailedPrecondition,
+                 "only wasm plugins export functions to call by name (asked for \"" +
+                     std::string(name) + "\")");
+  }
   // Memory attributed to this instance, when the runtime can tell (0 otherwise).
   virtual uint64_t memory_bytes() const { return 0; }
 };

@@ -111,8 +111,9 @@ Result<std::unique_ptr<Host>> Host::create(HostOptions options) {
   if (Status s = host->add_runtime(std::make_unique<JsRuntime>(JsRuntimeOptions{}, engines));
       !s.ok())
     return s.error();
-  if (Status s = host->add_runtime(std::make_unique<WasmRuntime>(WasmRuntimeOptions{}, engines));
-      !s.ok())
+  WasmRuntimeOptions wasm_options;
+  wasm_options.wasi = host->options_.wasm_wasi;
+  if (Status s = host->add_runtime(std::make_unique<WasmRuntime>(wasm_options, engines)); !s.ok())
     return s.error();
   if (Status s = host->add_runtime(std::make_unique<LuaRuntime>()); !s.ok())
     return s.error();
@@ -1066,6 +1067,11 @@ DispatchOutcome Host::dispatch(std::string_view event, const Json& payload) {
 Result<Json> Host::request(std::string_view plugin_id, std::string_view event,
                            const Json& payload) {
   return dispatcher_->request(plugin_id, event, payload);
+}
+
+Result<std::string> Host::call_export(std::string_view plugin_id, std::string_view name,
+                                      std::string_view input) {
+  return dispatcher_->call_export(plugin_id, name, input);
 }
 
 void Host::wait_idle() {

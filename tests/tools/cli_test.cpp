@@ -51,7 +51,7 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, EverySubcommandHasHelp) {
-  for (const char* command : {"validate", "list", "test", "run", "demo"}) {
+  for (const char* command : {"validate", "list", "test", "run", "demo", "call"}) {
     CliRun run = outlet(std::string(command) + " --help");
     EXPECT_EQ(run.status, 0) << command;
     EXPECT_THAT(run.output, HasSubstr("Usage")) << command;
@@ -171,6 +171,58 @@ TEST_F(CliTest, DemoShowsTheStreamAndExitsZero) {
   EXPECT_THAT(run.output, HasSubstr("relay emitted announcement.broadcast"));
   EXPECT_THAT(run.output, HasSubstr("count:u-alice"));
   EXPECT_THAT(run.output, Not(HasSubstr("did not load")));
+}
+
+std::string wasm_module(const std::string& name) {
+  return std::string(OUTLET_WASM_MODULES_DIR) + "/" + name + ".wasm";
+}
+
+TEST_F(CliTest, CallRunsAWasmExportWithRawInputAndConfig) {
+  // (abi.wasm imports WASI's proc_exit, so it needs --wasi to load.)
+  CliRun echo = outlet("call " + wasm_module("abi") + " echo --wasi --input 'hello world'");
+  EXPECT_EQ(echo.status, 0) << echo.output;
+  EXPECT_EQ(echo.output, "hello world");
+  std::ofstream(dir_ / "input.txt") << "from a file";
+  CliRun file = outlet("call " + wasm_module("abi") + " echo --wasi --input @" +
+                       (dir_ / "input.txt").string());
+  EXPECT_EQ(file.output, "from a file");
+  CliRun config = outlet("call " + wasm_module("abi") +
+                         " config --wasi --input greeting --config greeting=hey");
+  EXPECT_EQ(config.output, "hey");
+}
+
+TEST_F(CliTest, CallGivesABareFileWasiOnlyWhenAsked) {
+  CliRun without = outlet("call " + wasm_module("abi") + " exit_zero");
+  EXPECT_EQ(without.status, 1);
+  EXPECT_THAT(without.output, HasSubstr("wasi_snapshot_preview1.proc_exit is a WASI function"));
+  CliRun with = outlet("call " + wasm_module("abi") + " exit_zero --wasi");
+  EXPECT_EQ(with.status, 0) << with.output;
+  EXPECT_EQ(with.output, "before exit");
+}
+
+TEST_F(CliTest, CallReportsAFailingExportAndAnUnknownOne) {
+  CliRun seven = outlet("call " + wasm_module("abi") + " returns_seven --wasi");
+  EXPECT_EQ(seven.status, 1);
+  EXPECT_THAT(seven.output, HasSubstr("returned the non-zero code 7"));
+  CliRun unknown = outlet("call " + wasm_module("abi") + " nope --wasi");
+  EXPECT_EQ(unknown.status, 1);
+  EXPECT_THAT(unknown.output, HasSubstr("it exports: echo, edges"));
+}
+
+TEST_F(CliTest, CallRunsAHandlerOfAPluginFolderInAnyLanguage) {
+  std::string message = R"('{"body":"this is darn bad","user":{"id":"u"}}')";
+  for (const char* plugin :
+       {"wasm/word-filter filter_chat_message", "lua/word-filter filter_chat_message",
+        "js/word-filter filterChatMessage", "js/word-filter filter:chat.message.received"}) {
+    CliRun run = outlet("call " + std::string(OUTLET_SOURCE_DIR) + "/examples/plugins/" + plugin +
+                        " --input " + message);
+    EXPECT_EQ(run.status, 0) << plugin << ": " << run.output;
+    EXPECT_THAT(run.output, HasSubstr("this is *** bad")) << plugin;
+  }
+  CliRun unknown = outlet("call " + std::string(OUTLET_SOURCE_DIR) +
+                          "/examples/plugins/js/word-filter onNothing --input '{}'");
+  EXPECT_EQ(unknown.status, 1);
+  EXPECT_THAT(unknown.output, HasSubstr("no handler named \"onNothing\""));
 }
 
 TEST_F(CliTest, UnknownSubcommandFails) {

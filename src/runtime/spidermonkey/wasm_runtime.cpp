@@ -528,14 +528,24 @@ class WasmInstance : public PluginInstance {
     return std::move(parsed).value();
   }
 
-  // `outlet call`: one export, raw bytes in and out.
-  Result<std::string> call_export(const std::string& name, const std::string& input,
-                                  const CallContext& context) {
-    const wasm::Export* found = info_.find_export(name, ExternalKind::kFunction);
-    if (found == nullptr)
-      return Error(ErrorCode::kNotFound, "the module exports no function \"" + name + "\"");
+  Result<std::string> call_export(const CallContext& context, std::string_view name,
+                                  std::string_view input) override {
+    std::string export_name(name);
+    const wasm::Export* found = info_.find_export(export_name, ExternalKind::kFunction);
+    if (found == nullptr) {
+      std::vector<std::string> callable;
+      for (const wasm::Export& entry : info_.exports) {
+        if (callable_export(entry.name) && entry.name != "_initialize" && entry.name != "register")
+          callable.push_back(entry.name);
+      }
+      return Error(ErrorCode::kNotFound, "the module exports no function \"" + export_name +
+                                             "\" (it exports: " + join(callable, ", ") + ")");
+    }
+    if (Status typed = check_handler_type(export_name); !typed.ok())
+      return typed.error();
     Result<std::string> output = std::string();
-    thread_->run([&](JSContext* cx) { output = call_on_thread(cx, context, name, input); });
+    std::string bytes(input);
+    thread_->run([&](JSContext* cx) { output = call_on_thread(cx, context, export_name, bytes); });
     return output;
   }
 
@@ -1725,14 +1735,6 @@ Result<std::unique_ptr<PluginInstance>> WasmRuntime::instantiate(const InstanceS
   if (Status loaded = instance->load(); !loaded.ok())
     return loaded.error();
   return std::unique_ptr<PluginInstance>(std::move(instance));
-}
-
-Result<std::string> call_wasm_export(PluginInstance& instance, const std::string& name,
-                                     const std::string& input, const CallContext& context) {
-  auto* wasm_instance = dynamic_cast<WasmInstance*>(&instance);
-  if (wasm_instance == nullptr)
-    return Error(ErrorCode::kInvalidArgument, "not a wasm plugin");
-  return wasm_instance->call_export(name, input, context);
 }
 
 }  // namespace outlet

@@ -53,9 +53,4 @@ class WasmRuntime : public Runtime {
   std::shared_ptr<CompiledModuleCache> modules_;
 };
 
-// `outlet call`: runs one export of a wasm plugin with raw input bytes and
-// returns its raw output (a failure carries the plugin's error).
-Result<std::string> call_wasm_export(PluginInstance& instance, const std::string& name,
-                                     const std::string& input, const CallContext& context);
-
 }  // namespace outlet

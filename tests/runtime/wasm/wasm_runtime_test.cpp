@@ -106,7 +106,7 @@ class WasmRuntimeTest : public ::testing::Test {
     context_.kind = HookKind::kRequest;
     context_.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     context_.timeout_ms = 2000;
-    return call_wasm_export(instance, name, input, context_);
+    return instance.call_export(context_, name, input);
   }
 
   std::string warnings() {
