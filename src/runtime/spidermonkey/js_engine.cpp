@@ -1,5 +1,6 @@
 #include "runtime/spidermonkey/js_engine.h"
 
+#include <js/ContextOptions.h>
 #include <js/Initialization.h>
 #include <js/Interrupt.h>
 #include <js/Stack.h>
@@ -191,6 +192,9 @@ EngineThread::EngineThread(const EngineOptions& options, WatchdogSignal* watchdo
           } else {
             JS_AddInterruptCallback(self->cx_, on_interrupt);
             JS_SetSecurityCallbacks(self->cx_, &kSecurityCallbacks);
+            // Wasm straight to the optimizing tier: modules are compiled once and
+            // cached, and the baseline tier's code runs plugins several times slower.
+            JS::ContextOptionsRef(self->cx_).setWasmBaseline(false).setWasmIon(true);
           }
         }
         {
@@ -295,8 +299,22 @@ void EngineThread::main() {
     if (task->state.exchange(kDone, std::memory_order_acq_rel) == kSleeping)
       task->state.notify_one();
   }
+  wasm_global_.reset();
   JS_DestroyContext(cx_);
   cx_ = nullptr;
+}
+
+JSObject* EngineThread::wasm_global() {
+  if (!wasm_global_) {
+    JS::RealmOptions options;
+    options.creationOptions().setNewCompartmentAndZone();
+    JSObject* global =
+        JS_NewGlobalObject(cx_, &kWasmGlobalClass, nullptr, JS::DontFireOnNewGlobalHook, options);
+    if (global == nullptr)
+      return nullptr;
+    wasm_global_ = std::make_unique<JS::PersistentRooted<JSObject*>>(cx_, global);
+  }
+  return wasm_global_->get();
 }
 
 EngineThread::CallScope::CallScope(EngineThread& thread, CallLimits& limits)

@@ -6,6 +6,8 @@
 // deadline or their memory budget.
 #pragma once
 
+#include <js/RootingAPI.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -111,6 +113,12 @@ class EngineThread {
   };
   CallLimits* current_limits() const { return current_; }
 
+  // The global of the one realm every wasm plugin on this thread lives in. No
+  // plugin JS runs there and wasm instances cannot reach each other, so a realm
+  // (and zone) per plugin would isolate nothing; creating one, with its
+  // WebAssembly namespace, costs more than instantiating the plugin.
+  JSObject* wasm_global();
+
   // --- For the watchdog ---
   void check_from_watchdog(SteadyTime now);
   bool busy() const { return deadline_ns_.load(std::memory_order_seq_cst) != 0; }
@@ -140,6 +148,7 @@ class EngineThread {
   std::thread::id thread_id_;
   JSContext* cx_ = nullptr;
   CallLimits* current_ = nullptr;
+  std::unique_ptr<JS::PersistentRooted<JSObject*>> wasm_global_;
   // Published for the watchdog: the current call's deadline (0 = idle), when it
   // last interrupted the call, and the memory alarm the call's budget raises.
   std::atomic<int64_t> deadline_ns_{0};

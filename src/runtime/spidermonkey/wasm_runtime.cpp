@@ -92,9 +92,10 @@ constexpr const char* kKernelModuleName = "extism:host/env";
 constexpr const char* kUserModuleName = "extism:host/user";
 constexpr const char* kWasiModuleName = "wasi_snapshot_preview1";
 
-enum GlobalSlot : uint32_t { kInstanceSlot = 0 };
-// A native's own data: which host function, log level or WASI call it is.
+// A native's own data: which host function, log level or WASI call it is, and
+// the plugin instance it serves (every wasm plugin on a thread shares one realm).
 constexpr size_t kNativeDataSlot = 0;
+constexpr size_t kNativeInstanceSlot = 1;
 
 // Extism's log levels, as get_log_level reports them.
 enum class ExtismLogLevel : int32_t { kTrace = 0, kDebug = 1, kInfo = 2, kWarn = 3, kError = 4 };
@@ -408,11 +409,8 @@ bool get_named(JSContext* cx, JS::HandleObject object, const std::string& name,
 
 class WasmInstance;
 
-WasmInstance* instance_of(JSContext* cx) {
-  JSObject* global = JS::CurrentGlobalOrNull(cx);
-  if (global == nullptr || JS::GetClass(global) != &js::kWasmGlobalClass)
-    return nullptr;
-  JS::Value slot = JS::GetReservedSlot(global, kInstanceSlot);
+WasmInstance* instance_of(const JS::CallArgs& args) {
+  JS::Value slot = ::js::GetFunctionNativeReserved(&args.callee(), kNativeInstanceSlot);
   return slot.isUndefined() ? nullptr : static_cast<WasmInstance*>(slot.toPrivate());
 }
 
@@ -435,7 +433,8 @@ bool guarded(JSContext* cx, unsigned argc, JS::Value* vp) {
   return false;
 }
 
-// What lives in the plugin's realm; created and destroyed on its engine thread.
+// The plugin's objects in its thread's wasm realm; created and destroyed on
+// that thread.
 struct Realm {
   explicit Realm(JSContext* cx)
       : global(cx),
@@ -444,7 +443,7 @@ struct Realm {
         kernel_alloc(cx),
         plugin_memory(cx),
         exports(cx) {}
-  JS::PersistentRootedObject global;
+  JS::PersistentRootedObject global;  // the thread's wasm global, shared
   JS::PersistentRootedObject kernel_memory;
   JS::PersistentRootedValue kernel_begin_call;
   JS::PersistentRootedValue kernel_alloc;
@@ -730,7 +729,8 @@ class WasmInstance : public PluginInstance {
     CallLimits limits;
     limits.deadline = deadline;
     limits.context = context;
-    limits.global = realm_ ? realm_->global.get() : nullptr;
+    // The memory limit holds through the capped memories; the realm's zone is
+    // shared with other wasm plugins, so its GC heap is no measure of this one.
     limits.memory_limit = memory_limit_;
     return limits;
   }
@@ -774,16 +774,11 @@ class WasmInstance : public PluginInstance {
     Status status;
     {
       EngineThread::CallScope scope(*thread_, limits);
-      JS::RealmOptions realm_options;
-      realm_options.creationOptions().setNewCompartmentAndZone();
-      realm_->global = JS_NewGlobalObject(cx, &js::kWasmGlobalClass, nullptr,
-                                          JS::DontFireOnNewGlobalHook, realm_options);
+      realm_->global = thread_->wasm_global();
       if (!realm_->global) {
         status = Error(ErrorCode::kResourceExhausted, "could not create the plugin's realm");
       } else {
-        limits.global = realm_->global;
         JSAutoRealm enter(cx, realm_->global);
-        JS::SetReservedSlot(realm_->global, kInstanceSlot, JS::PrivateValue(this));
         status = instantiate(cx, limits);
         if (status.ok())
           status = derive(cx, limits);
@@ -966,6 +961,7 @@ class WasmInstance : public PluginInstance {
       return JS::UndefinedValue();
     JSObject* object = JS_GetFunctionObject(created);
     ::js::SetFunctionNativeReserved(object, kNativeDataSlot, JS::Int32Value(data));
+    ::js::SetFunctionNativeReserved(object, kNativeInstanceSlot, JS::PrivateValue(this));
     return JS::ObjectValue(*object);
   }
 
@@ -1257,7 +1253,6 @@ class WasmInstance : public PluginInstance {
     uint64_t used = 0;
     if (realm_ && realm_->global) {
       JSAutoRealm enter(cx, realm_->global);
-      used += ::js::GetGCHeapUsageForObjectZone(realm_->global);
       MemoryView view;
       if (realm_->kernel_memory && kernel_view(cx, view))
         used += view.size;
@@ -1269,9 +1264,9 @@ class WasmInstance : public PluginInstance {
     memory_bytes_.store(used, std::memory_order_relaxed);
   }
 
+  // The instances become garbage; their natives still name this object, but
+  // nothing calls into them again.
   void close_realm() {
-    if (realm_ && realm_->global)
-      JS::SetReservedSlot(realm_->global, kInstanceSlot, JS::UndefinedValue());
     realm_.reset();
     exports_.clear();
     handlers_.clear();
@@ -1368,7 +1363,7 @@ bool invoke_host(JSContext* cx, WasmInstance& instance, size_t index, const JS::
 
 bool host_function_native(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-  WasmInstance* instance = instance_of(cx);
+  WasmInstance* instance = instance_of(args);
   if (instance == nullptr)
     return throw_error(cx, "the plugin is unloaded");
   auto index = static_cast<size_t>(
@@ -1381,7 +1376,7 @@ bool host_function_native(JSContext* cx, unsigned argc, JS::Value* vp) {
 // a plugin can handle a refusal.
 bool call_by_name_native(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-  WasmInstance* instance = instance_of(cx);
+  WasmInstance* instance = instance_of(args);
   if (instance == nullptr)
     return throw_error(cx, "the plugin is unloaded");
   std::string name, arguments_text;
@@ -1427,7 +1422,7 @@ bool call_by_name_native(JSContext* cx, unsigned argc, JS::Value* vp) {
 
 bool has_native(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-  WasmInstance* instance = instance_of(cx);
+  WasmInstance* instance = instance_of(args);
   std::string name;
   if (instance == nullptr ||
       !instance->read_block(cx, to_u64(args.get(0)).value_or(1), "has", name))
@@ -1442,7 +1437,7 @@ constexpr size_t kVarEntryOverhead = 48;  // Extism's accounting per var
 
 bool env_native(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-  WasmInstance* instance = instance_of(cx);
+  WasmInstance* instance = instance_of(args);
   if (instance == nullptr)
     return throw_error(cx, "the plugin is unloaded");
   auto which = static_cast<EnvFunction>(
@@ -1596,7 +1591,7 @@ int64_t now_ns(clockid_t clock) {
 
 bool wasi_native(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-  WasmInstance* instance = instance_of(cx);
+  WasmInstance* instance = instance_of(args);
   if (instance == nullptr)
     return throw_error(cx, "the plugin is unloaded");
   auto which = static_cast<WasiFunction>(
