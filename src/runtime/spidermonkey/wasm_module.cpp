@@ -16,6 +16,7 @@ enum SectionId : uint8_t {
   kTypeSection = 1,
   kImportSection = 2,
   kFunctionSection = 3,
+  kTableSection = 4,
   kMemorySection = 5,
   kExportSection = 7,
 };
@@ -235,6 +236,23 @@ bool read_functions(Reader& r, ModuleInfo& info) {
   return true;
 }
 
+bool read_tables(Reader& r, ModuleInfo& info) {
+  uint64_t n = 0;
+  if (!r.count(n, "tables"))
+    return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    ValueType element{};
+    MemoryLimits limits;
+    if (!r.value_type(element) || !r.limits(limits))
+      return false;
+    if (element != ValueType::kFuncRef && element != ValueType::kExternRef)
+      return r.fail("table " + std::to_string(i) + " does not hold references");
+    limits.element = element;
+    info.tables.push_back(limits);
+  }
+  return true;
+}
+
 bool read_memories(Reader& r, ModuleInfo& info) {
   uint64_t n = 0;
   if (!r.count(n, "memories"))
@@ -395,6 +413,12 @@ Result<ModuleInfo> read_module(std::string_view bytes) {
       case kFunctionSection:
         ok = info.function_types.empty() && read_functions(r, info);
         break;
+      case kTableSection:
+        info.table_section_header = header;
+        info.table_section_offset = start;
+        info.table_section_size = size;
+        ok = info.tables.empty() && read_tables(r, info);
+        break;
       case kMemorySection:
         info.memory_section_header = header;
         info.memory_section_offset = start;
@@ -417,6 +441,49 @@ Result<ModuleInfo> read_module(std::string_view bytes) {
   return info;
 }
 
+namespace {
+
+// `bytes` with one section's contents replaced (its id and size re-encoded).
+std::string replace_section(std::string_view bytes, uint8_t id, size_t header, size_t offset,
+                            size_t size, const std::string& contents) {
+  std::string out(bytes.substr(0, header));
+  out.push_back(static_cast<char>(id));
+  append_leb(out, contents.size());
+  out += contents;
+  out += bytes.substr(offset + size);
+  return out;
+}
+
+void append_limits(std::string& out, const MemoryLimits& limits, uint64_t max) {
+  uint8_t flags = 0x01 | (limits.shared ? 0x02 : 0) | (limits.memory64 ? 0x04 : 0);
+  out.push_back(static_cast<char>(flags));
+  append_leb(out, limits.min_pages);
+  append_leb(out, max);
+}
+
+}  // namespace
+
+Result<std::string> cap_tables(std::string_view bytes, const ModuleInfo& info,
+                               uint64_t max_elements) {
+  if (info.tables.empty())
+    return std::string(bytes);
+  std::string contents;
+  append_leb(contents, info.tables.size());
+  for (size_t i = 0; i < info.tables.size(); ++i) {
+    const MemoryLimits& table = info.tables[i];
+    if (table.min_pages > max_elements) {
+      return Error(ErrorCode::kResourceExhausted,
+                   "the wasm module's table " + std::to_string(i) + " starts at " +
+                       std::to_string(table.min_pages) + " elements, more than the " +
+                       std::to_string(max_elements) + " a plugin's table may hold");
+    }
+    contents.push_back(static_cast<char>(table.element));
+    append_limits(contents, table, std::min(table.max_pages.value_or(max_elements), max_elements));
+  }
+  return replace_section(bytes, kTableSection, info.table_section_header, info.table_section_offset,
+                         info.table_section_size, contents);
+}
+
 Result<std::string> cap_memories(std::string_view bytes, const ModuleInfo& info,
                                  uint64_t max_pages) {
   if (info.memories.empty())
@@ -433,18 +500,10 @@ Result<std::string> cap_memories(std::string_view bytes, const ModuleInfo& info,
                        " MiB), more than the plugin's memory limit allows (" +
                        std::to_string(max_pages) + " pages)");
     }
-    uint64_t max = std::min(memory.max_pages.value_or(max_pages), max_pages);
-    uint8_t flags = 0x01 | (memory.shared ? 0x02 : 0) | (memory.memory64 ? 0x04 : 0);
-    contents.push_back(static_cast<char>(flags));
-    append_leb(contents, memory.min_pages);
-    append_leb(contents, max);
+    append_limits(contents, memory, std::min(memory.max_pages.value_or(max_pages), max_pages));
   }
-  std::string out(bytes.substr(0, info.memory_section_header));
-  out.push_back(static_cast<char>(kMemorySection));
-  append_leb(out, contents.size());
-  out += contents;
-  out += bytes.substr(info.memory_section_offset + info.memory_section_size);
-  return out;
+  return replace_section(bytes, kMemorySection, info.memory_section_header,
+                         info.memory_section_offset, info.memory_section_size, contents);
 }
 
 }  // namespace outlet::wasm

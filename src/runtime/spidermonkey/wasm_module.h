@@ -52,11 +52,13 @@ struct Export {
   uint32_t index = 0;
 };
 
+// A memory's limits in pages, or a table's in elements.
 struct MemoryLimits {
   uint64_t min_pages = 0;
   std::optional<uint64_t> max_pages;
   bool shared = false;
   bool memory64 = false;
+  ValueType element = ValueType::kFuncRef;  // tables only
 };
 
 struct ModuleInfo {
@@ -65,11 +67,15 @@ struct ModuleInfo {
   std::vector<Export> exports;
   std::vector<uint32_t> function_types;  // type index of each function the module defines
   std::vector<MemoryLimits> memories;    // defined by the module (imported ones are in `imports`)
+  std::vector<MemoryLimits> tables;      // defined by the module; limits in elements
   // Where the memory section starts (its id byte), where its contents start and
   // how long they are (size 0: no memory section).
   size_t memory_section_header = 0;
   size_t memory_section_offset = 0;
   size_t memory_section_size = 0;
+  size_t table_section_header = 0;  // the same for the table section
+  size_t table_section_offset = 0;
+  size_t table_section_size = 0;
 
   const FunctionType* function_type(const Import& import) const;
   const Export* find_export(std::string_view name, ExternalKind kind) const;
@@ -86,5 +92,10 @@ Result<ModuleInfo> read_module(std::string_view bytes);
 // maximum below that stays). Fails when a memory's minimum is already larger.
 Result<std::string> cap_memories(std::string_view bytes, const ModuleInfo& info,
                                  uint64_t max_pages);
+
+// The module with every table it defines limited to `max_elements` (tables are
+// memory the engine allocates as they grow: 8 to 16 bytes an element).
+Result<std::string> cap_tables(std::string_view bytes, const ModuleInfo& info,
+                               uint64_t max_elements);
 
 }  // namespace outlet::wasm

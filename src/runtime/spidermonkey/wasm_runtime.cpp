@@ -494,7 +494,12 @@ class WasmInstance : public PluginInstance {
     auto capped = wasm::cap_memories(*bytes, info_, plugin_pages);
     if (!capped.ok())
       return capped.error();
-    module_bytes_ = std::move(capped).value();
+    // Tables come before memories in a module, so the memory rewrite left the
+    // table section where info_ says it is.
+    auto tables = wasm::cap_tables(*capped, info_, options_.max_table_elements);
+    if (!tables.ok())
+      return tables.error();
+    module_bytes_ = std::move(tables).value();
     Status status;
     thread_->run([&](JSContext* cx) { status = load_on_thread(cx); });
     return status;

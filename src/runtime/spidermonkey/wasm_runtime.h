@@ -22,6 +22,8 @@ struct WasmRuntimeOptions {
   // for less.
   size_t max_memory_bytes = size_t{128} << 20;
   size_t max_module_bytes = size_t{64} << 20;
+  // Elements one table may hold (each 8 to 16 bytes of the host's memory).
+  uint64_t max_table_elements = 100'000;
   // The plugin's start function, `_initialize` and `register` share this.
   uint32_t load_timeout_ms = 1000;
   // What var_set may keep per plugin (Extism's default).

@@ -266,6 +266,61 @@ TEST_F(WasmSecurityTest, WithWasiOffAModuleThatImportsItDoesNotLoad) {
   EXPECT_THAT(status->reason, HasSubstr("wasi_snapshot_preview1.odd"));
 }
 
+// A module written byte by byte (C cannot declare tables): one funcref table and
+// on_chat_trigger = (table.grow (ref.null func) (i32.const 5000000)) != -1.
+std::string table_grow_module(unsigned char initial_elements_leb) {
+  const unsigned char bytes[] = {
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00,
+      0x00, 0x00,  // header
+      0x01, 0x05, 0x01, 0x60, 0x00, 0x01,
+      0x7f,                                                // type () -> i32
+      0x03, 0x02, 0x01, 0x00,                              // function 0
+      0x04, 0x04, 0x01, 0x70, 0x00, initial_elements_leb,  // table funcref n
+      0x07, 0x13, 0x01, 0x0f, 'o',  'n',
+      '_',  'c',  'h',  'a',  't',  '_',
+      't',  'r',  'i',  'g',  'g',  'e',
+      'r',  0x00, 0x00,  // export
+      0x0a, 0x11, 0x01, 0x0f, 0x00, 0xd0,
+      0x70, 0x41, 0xc0, 0x96, 0xb1, 0x02,
+      0xfc, 0x0f, 0x00, 0x41, 0x7f, 0x47,
+      0x0b};  // code
+  return std::string(reinterpret_cast<const char*>(bytes), sizeof(bytes));
+}
+
+TEST_F(WasmSecurityTest, TableGrowthStopsAtTheTableCap) {
+  fs::path folder = dir_.path() / "tables";
+  fs::create_directories(folder);
+  std::ofstream(folder / "plugin.wasm", std::ios::binary) << table_grow_module(0x01);
+  Json manifest = {{"id", "tables"},       {"name", "tables"},  {"version", "1.0.0"},
+                   {"kind", "bot-module"}, {"runtime", "wasm"}, {"entrypoint", "plugin.wasm"}};
+  std::ofstream(folder / "plugin.json") << manifest.dump(2);
+  auto status = enable(folder);
+  ASSERT_TRUE(status.has_value());
+  ASSERT_EQ(status->state, PluginState::kLoaded) << status->reason;
+  // 0 means table.grow answered -1: five million elements (80 MB) were refused.
+  auto answer = host_->request("tables", "chat.trigger", {{"body", "grow"}});
+  ASSERT_TRUE(answer.ok()) << answer.error().to_string();
+  expect_neighbour_works();
+}
+
+TEST_F(WasmSecurityTest, ATableThatStartsAboveTheCapDoesNotLoad) {
+  fs::path folder = dir_.path() / "big-table";
+  fs::create_directories(folder);
+  std::string module = table_grow_module(0x01);
+  // Initial size 1 → 5,000,000 (LEB128 c0 96 b1 02): the table section grows by 3 bytes.
+  size_t at = module.find(std::string("\x04\x04\x01\x70\x00\x01", 6));
+  ASSERT_NE(at, std::string::npos);
+  module.replace(at, 6, std::string("\x04\x07\x01\x70\x00\xc0\x96\xb1\x02", 9));
+  std::ofstream(folder / "plugin.wasm", std::ios::binary) << module;
+  Json manifest = {{"id", "big-table"},    {"name", "big-table"}, {"version", "1.0.0"},
+                   {"kind", "bot-module"}, {"runtime", "wasm"},   {"entrypoint", "plugin.wasm"}};
+  std::ofstream(folder / "plugin.json") << manifest.dump(2);
+  auto status = enable(folder);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->state, PluginState::kFailed);
+  EXPECT_THAT(status->reason, HasSubstr("table 0 starts at 5000000 elements"));
+}
+
 TEST_F(WasmSecurityTest, AMalformedModuleFailsTheLoadWithTheEnginesReason) {
   fs::path folder = dir_.path() / "broken";
   fs::create_directories(folder);
