@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <future>
@@ -130,13 +131,19 @@ TEST_F(HotReloadTest, NewPermissionsWaitForApprovalWhileTheOldVersionRuns) {
 TEST_F(HotReloadTest, AChangedFileIsReloadedByTheWatcher) {
   ASSERT_TRUE(host_->watch_plugin_files(std::chrono::milliseconds(20)).ok());
   write(folder_ / "plugin.lua", dropping("gamma"));
+  // The log line may follow the swap by a moment: wait for both.
+  auto logged = [this] {
+    std::lock_guard lock(log_mutex_);
+    return std::any_of(log_.begin(), log_.end(), [](const std::string& line) {
+      return line.find("reloaded: its files changed") != std::string::npos;
+    });
+  };
   auto give_up = std::chrono::steady_clock::now() + testing::kHangTimeout;
-  while (!drops("gamma") && std::chrono::steady_clock::now() < give_up)
+  while (!(drops("gamma") && logged()) && std::chrono::steady_clock::now() < give_up)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_TRUE(drops("gamma"));
   EXPECT_FALSE(drops("alpha"));
-  std::lock_guard lock(log_mutex_);
-  EXPECT_THAT(log_, ::testing::Contains(HasSubstr("reloaded: its files changed")));
+  EXPECT_TRUE(logged());
 }
 
 TEST_F(HotReloadTest, TheWatcherReportsAFailedReloadAndKeepsServing) {

@@ -158,6 +158,11 @@ void WatchdogSignal::stop() {
 
 // --- EngineThread ---
 
+struct EngineThread::WasmGlobal {
+  WasmGlobal(JSContext* cx, JSObject* global) : root(cx, global) {}
+  JS::PersistentRootedObject root;
+};
+
 EngineThread::EngineThread(const EngineOptions& options, WatchdogSignal* watchdog)
     : options_(options), watchdog_(watchdog) {
   initialize_spidermonkey();
@@ -312,9 +317,9 @@ JSObject* EngineThread::wasm_global() {
         JS_NewGlobalObject(cx_, &kWasmGlobalClass, nullptr, JS::DontFireOnNewGlobalHook, options);
     if (global == nullptr)
       return nullptr;
-    wasm_global_ = std::make_unique<JS::PersistentRooted<JSObject*>>(cx_, global);
+    wasm_global_ = std::make_unique<WasmGlobal>(cx_, global);
   }
-  return wasm_global_->get();
+  return wasm_global_->root.get();
 }
 
 EngineThread::CallScope::CallScope(EngineThread& thread, CallLimits& limits)

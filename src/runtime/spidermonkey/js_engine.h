@@ -6,8 +6,6 @@
 // deadline or their memory budget.
 #pragma once
 
-#include <js/RootingAPI.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -148,7 +146,8 @@ class EngineThread {
   std::thread::id thread_id_;
   JSContext* cx_ = nullptr;
   CallLimits* current_ = nullptr;
-  std::unique_ptr<JS::PersistentRooted<JSObject*>> wasm_global_;
+  struct WasmGlobal;  // a rooted global; defined where SpiderMonkey's headers are
+  std::unique_ptr<WasmGlobal> wasm_global_;
   // Published for the watchdog: the current call's deadline (0 = idle), when it
   // last interrupted the call, and the memory alarm the call's budget raises.
   std::atomic<int64_t> deadline_ns_{0};
