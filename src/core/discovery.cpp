@@ -9,6 +9,9 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/json_text.h"
+#include "core/owncast_manifest.h"
+
 namespace outlet {
 namespace fs = std::filesystem;
 namespace {
@@ -97,6 +100,48 @@ Result<std::string> resolve_inside(const std::string& root, const std::string& r
   return real_target.string();
 }
 
+namespace {
+
+// An Owncast plugin project (seeds/003): plugin.manifest.json and src/plugin.js.
+Result<DiscoveredPlugin> read_owncast_project(const fs::path& root,
+                                              const ManifestVocabulary& vocabulary) {
+  auto inside = resolve_inside(root.string(), kOwncastManifestFile, kOwncastManifestFile);
+  if (!inside.ok())
+    return inside.error();
+  auto text = read_file_capped(*inside, kMaxManifestBytes);
+  if (!text.ok())
+    return text.error();
+  auto document = parse_json_text(*text, kOwncastManifestFile);
+  if (!document.ok())
+    return document.error();
+  std::error_code ec;
+  std::string entrypoint =
+      fs::exists(root / "src" / "plugin.js", ec) ? "src/plugin.js" : "plugin.js";
+  std::vector<ErrorDetail> notes;
+  auto translated = translate_owncast_manifest(*document, entrypoint, notes);
+  if (!translated.ok())
+    return translated.error();
+  auto parsed = parse_manifest(*translated, vocabulary);
+  if (!parsed.ok()) {
+    return Error(
+        ErrorCode::kInvalidArgument,
+        "plugin.manifest.json, read as an Outlet manifest, is invalid: " + parsed.error().message(),
+        parsed.error().details());
+  }
+  for (ErrorDetail& note : notes)
+    parsed->warnings.push_back({"plugin.manifest.json: " + note.path, std::move(note.rule)});
+  auto resolved = resolve_inside(root.string(), entrypoint, "entrypoint");
+  if (!resolved.ok()) {
+    return Error(ErrorCode::kNotFound,
+                 "an Owncast plugin project needs its script in src/plugin.js: " +
+                     resolved.error().message());
+  }
+  return DiscoveredPlugin{root.string(), (root / kOwncastManifestFile).string(),
+                          std::move(resolved).value(), std::move(parsed).value()};
+}
+
+}  // namespace
+
 Result<DiscoveredPlugin> read_plugin_folder(const std::string& folder,
                                             const ManifestVocabulary& vocabulary) {
   std::error_code ec;
@@ -105,6 +150,8 @@ Result<DiscoveredPlugin> read_plugin_folder(const std::string& folder,
     return Error(ErrorCode::kNotFound, folder + ": " + ec.message());
   fs::path manifest_path = root / "plugin.json";
   if (!fs::exists(manifest_path, ec)) {
+    if (fs::exists(root / kOwncastManifestFile, ec))
+      return read_owncast_project(root, vocabulary);
     return Error(ErrorCode::kNotFound, folder + " has no plugin.json");
   }
   // The manifest, like the entrypoint, must really live in the plugin's folder.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "outlet/host.h"
+#include "outlet/json.h"
 
 namespace outlet {
 
@@ -19,6 +20,12 @@ class ScenarioDomain {
   // What was recorded under `name` since the last reset (a JSON array).
   virtual Json recorded(const std::string& name) const = 0;
   virtual void reset() = 0;
+  // A payload as another host's scenario files write it (an Owncast plugin
+  // project's tests, seeds/003), in this domain's shape; unchanged by default.
+  virtual Json owncast_payload(const std::string& event, const Json& payload) const {
+    (void)event;
+    return payload;
+  }
 };
 
 }  // namespace outlet

@@ -107,6 +107,9 @@ struct ScenarioContext {
   std::unique_ptr<CannedHttp> http;
   std::unique_ptr<Host> host;
   std::string plugin_id;
+  // An Owncast plugin project (plugin.manifest.json): its tests' payloads are
+  // read in Owncast's shapes.
+  bool owncast_project = false;
 };
 
 // Builds a fresh host with the plugin loaded, per the scenario's `given`.
@@ -148,6 +151,8 @@ Result<std::unique_ptr<ScenarioContext>> set_up(const std::string& plugin_dir, c
   if (!plugin.ok())
     return plugin.error();
   context->plugin_id = plugin->parsed.manifest.id;
+  context->owncast_project =
+      std::filesystem::path(plugin->manifest_path).filename() == "plugin.manifest.json";
   if (Status s = h.add_plugin(*plugin); !s.ok())
     return s.error();
   const std::string& id = context->plugin_id;
@@ -205,7 +210,11 @@ void check_step(ScenarioContext& context, const Json& step, size_t index,
   if (step.contains("event")) {
     if (!step["event"].is_string())
       return fail("\"event\" must be an event name");
-    host.notify(step["event"].get<std::string>(), payload);
+    std::string event = step["event"].get<std::string>();
+    if (context.owncast_project && context.domain)
+      host.notify(event, context.domain->owncast_payload(event, payload));
+    else
+      host.notify(event, payload);
     host.wait_idle();
     return;
   }

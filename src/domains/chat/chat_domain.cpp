@@ -230,13 +230,22 @@ Status ChatDomain::declare(Host& host) {
 }
 
 std::vector<std::string> ChatDomain::recording_names() const {
-  return {"chatSends", "chatActions", "systemMessages", "moderations"};
+  // chatSystems: the name Owncast plugin projects' tests use for systemMessages.
+  return {"chatSends", "chatActions", "systemMessages", "chatSystems", "moderations"};
+}
+
+Json ChatDomain::owncast_payload(const std::string& event, const Json& payload) const {
+  bool user_event = event == "chat.user.joined" || event == "chat.user.parted";
+  if (user_event && payload.is_object() && !payload.contains("user") && payload.contains("id"))
+    return Json{{"user", payload}};
+  return payload;
 }
 
 Json ChatDomain::recorded(const std::string& name) const {
   const char* function = name == "chatSends"        ? "chat.send"
                          : name == "chatActions"    ? "chat.sendAction"
                          : name == "systemMessages" ? "chat.system"
+                         : name == "chatSystems"    ? "chat.system"
                          : name == "moderations"    ? "chat.moderate"
                                                     : nullptr;
   if (function == nullptr)

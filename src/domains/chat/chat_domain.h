@@ -33,6 +33,8 @@ class ChatDomain : public ScenarioDomain {
   std::vector<std::string> recording_names() const override;
   Json recorded(const std::string& name) const override;
   void reset() override;
+  // Owncast's user events carry the user itself; Outlet's carry {user}.
+  Json owncast_payload(const std::string& event, const Json& payload) const override;
 
   std::vector<ChatAction> actions() const;
   // Called for every action as it happens (the CLI prints them).
