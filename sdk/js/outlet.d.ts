@@ -720,13 +720,108 @@ declare module "@outlet/sdk" {
 }
 
 /**
- * The Outlet SDK under the module name of the Owncast plugin SDK (seeds/003), for code written
- * in that style: `definePlugin` and `filter` as in `"outlet"`, and `owncast`, which is the same
- * object as `outlet` (Outlet's host functions, under Outlet's names and permissions).
+ * The Owncast plugin SDK (seeds/003; github owncast/plugin-sdk), so that an Owncast plugin
+ * project runs unmodified (docs/owncast-compat.md): Owncast's handler names and payloads, and
+ * `owncast.*` as that SDK defines it. A function whose permission is missing, or that Outlet
+ * has no counterpart of yet, throws `Error("permission '<name>' not granted ...")`.
  */
 declare module "@owncast/plugin-sdk" {
-  export { definePlugin, filter } from "outlet";
-  import type { OutletHost } from "outlet";
-  /** Outlet's host functions (the same object as `outlet` of `"outlet"`). */
-  export const owncast: OutletHost;
+  import type {
+    ChatMessage,
+    FilterResult,
+    HttpFetchOptions,
+    HttpFetchResponse,
+    HttpRequest,
+    JsonInput,
+    JsonObject,
+    JsonValue,
+  } from "outlet";
+  export { filter } from "outlet";
+
+  export type OwncastUser = {
+    id: string;
+    displayName?: string;
+    isBot?: boolean;
+    isAuthenticated?: boolean;
+    scopes?: string[];
+    [field: string]: JsonValue | undefined;
+  };
+  export type OwncastEvent = JsonObject;
+
+  export interface OwncastPlugin {
+    onChatMessage?(message: ChatMessage): void;
+    filterChatMessage?(message: ChatMessage): FilterResult<ChatMessage>;
+    /** Gets the user itself (Outlet's `chat.user.joined` carries `{user}`). */
+    onChatUserJoined?(user: OwncastUser): void;
+    onChatUserParted?(user: OwncastUser): void;
+    onChatUserRenamed?(event: { user: OwncastUser; previousName?: string }): void;
+    onMessageModerated?(event: OwncastEvent): void;
+    onStreamStarted?(event: OwncastEvent): void;
+    onStreamStopped?(event: OwncastEvent): void;
+    onStreamTitleChanged?(event: OwncastEvent): void;
+    onSseConnect?(event: OwncastEvent): void;
+    onSseDisconnect?(event: OwncastEvent): void;
+    onFediverseFollow?(event: OwncastEvent): void;
+    onFediverseLike?(event: OwncastEvent): void;
+    onFediverseRepost?(event: OwncastEvent): void;
+    onFediverseMention?(event: OwncastEvent): void;
+    onFediverseReply?(event: OwncastEvent): void;
+    onHttpRequest?(request: HttpRequest): JsonInput | void;
+    /** Custom events; a typed handler for the same event wins. */
+    on?: { [event: string]: (payload: any) => void };
+    /** Applies to every filter handler (default 100; lower runs first). */
+    filterPriority?: number;
+  }
+  export function definePlugin<T extends OwncastPlugin>(def: T & ThisType<any>): T;
+
+  export const owncast: {
+    readonly chat: {
+      send(text: string): void;
+      sendAction(text: string): void;
+      system(htmlBody: string): void;
+      /** Not in Outlet yet: throws. */
+      sendTo(clientId: number | string, text: string): never;
+      /** Not in Outlet yet: throws. */
+      history(limit?: number): never;
+      /** Not in Outlet yet: throws. */
+      clients(): never;
+      /** Needs "chat.moderate". */
+      deleteMessage(id: string): void;
+      /** Not in Outlet yet: throws. */
+      kick(clientId: number | string): never;
+    };
+    /** Owncast's KV holds strings: get answers a string or null; set stores String(value). */
+    readonly kv: {
+      get(key: string): string | null;
+      set(key: string, value: string | number | boolean): void;
+    };
+    readonly events: { emit(eventType: string, payload: JsonInput): void };
+    readonly http: { fetch(url: string, options?: HttpFetchOptions): HttpFetchResponse };
+    /** Not in Outlet yet: every function throws. */
+    readonly users: { list(): never; get(id: string): never; setEnabled(...args: any[]): never; banIP(ip: string): never };
+    readonly storage: { upload(...args: any[]): never };
+    readonly fediverse: { post(text: string): never };
+    readonly notifications: { discord(...args: any[]): never; browserPush(...args: any[]): never; fediverse(...args: any[]): never };
+    readonly sse: { send(channel: string, event: string, data: JsonInput): never };
+  };
+
+  export const FilterAction: { readonly Pass: "pass"; readonly Modify: "modify"; readonly Drop: "drop" };
+  export const Events: {
+    readonly ChatMessageReceived: "chat.message.received";
+    readonly ChatUserJoined: "chat.user.joined";
+    readonly ChatUserParted: "chat.user.parted";
+    readonly ChatUserRenamed: "chat.user.renamed";
+    readonly ChatMessageModerated: "chat.message.moderated";
+    readonly StreamStarted: "stream.started";
+    readonly StreamStopped: "stream.stopped";
+    readonly StreamTitleChanged: "stream.title.changed";
+    readonly SseConnect: "sse.connect";
+    readonly SseDisconnect: "sse.disconnect";
+    readonly FediverseFollow: "fediverse.follow";
+    readonly FediverseLike: "fediverse.like";
+    readonly FediverseRepost: "fediverse.repost";
+    readonly FediverseMention: "fediverse.mention";
+    readonly FediverseReply: "fediverse.reply";
+  };
+  export const Permissions: { readonly [name: string]: string };
 }
