@@ -314,7 +314,10 @@ Result<Json> Dispatcher::invoke_with(Slot& slot, HookKind kind, std::string_view
 
   // Native code cannot be interrupted; a call that overran its deadline still
   // fails (its answer is discarded) so every runtime shares one timeout rule.
-  if (result.ok() && elapsed > std::chrono::milliseconds(timeout_ms)) {
+  // Runtimes that stop calls themselves count from when a call starts on their
+  // engine thread, so a wait there behind another plugin is not an overrun.
+  if (result.ok() && elapsed > std::chrono::milliseconds(timeout_ms) &&
+      !slot.instance->enforces_deadline()) {
     CallContext overrun{slot.id, kind, event, depth, {}, timeout_ms};
     result = Error(ErrorCode::kDeadlineExceeded, overrun.timeout_message());
   }

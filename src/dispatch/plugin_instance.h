@@ -65,6 +65,10 @@ class PluginInstance {
                  "only wasm plugins export functions to call by name (asked for \"" +
                      std::string(name) + "\")");
   }
+  // True when the runtime stops the call at its deadline itself, counted from
+  // when the call really starts (the JS and wasm engine threads); otherwise the
+  // dispatcher fails any call that overran, measured from before it.
+  virtual bool enforces_deadline() const { return false; }
   // Memory attributed to this instance, when the runtime can tell (0 otherwise).
   virtual uint64_t memory_bytes() const { return 0; }
 };

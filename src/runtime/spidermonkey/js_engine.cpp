@@ -357,6 +357,13 @@ void EngineThread::check_from_watchdog(SteadyTime now_time) {
   }
 }
 
+SteadyTime deadline_on_thread(const CallContext& context) {
+  if (context.timeout_ms == 0)
+    return context.deadline;
+  return std::max(context.deadline,
+                  std::chrono::steady_clock::now() + std::chrono::milliseconds(context.timeout_ms));
+}
+
 // --- Engine ---
 
 const JSClass kWasmGlobalClass = {"OutletWasmGlobal", JSCLASS_GLOBAL_FLAGS,

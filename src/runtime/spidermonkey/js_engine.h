@@ -195,6 +195,12 @@ class EngineProvider {
 // compilation elsewhere (a JS realm has no WebAssembly object to begin with).
 extern const JSClass kWasmGlobalClass;
 
+// A call's deadline counted from when it starts on its engine thread: the time
+// it waited there behind another plugin's call is not its own (the dispatcher
+// counts from before the hand-over). Runtimes on engine threads use this, and
+// say so with PluginInstance::enforces_deadline().
+SteadyTime deadline_on_thread(const CallContext& context);
+
 // JS_Init, once per process (and JS_ShutDown at exit when no engine is left);
 // for code that uses SpiderMonkey beside the engine, such as benchmarks.
 void initialize_spidermonkey();

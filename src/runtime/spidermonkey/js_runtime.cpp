@@ -181,6 +181,7 @@ class JsInstance : public PluginInstance {
   }
 
   uint64_t memory_bytes() const override { return memory_bytes_.load(std::memory_order_relaxed); }
+  bool enforces_deadline() const override { return true; }
 
   // --- For the natives (on the engine thread) ---
   HostFunctionTable* host() const { return host_; }
@@ -473,7 +474,7 @@ class JsInstance : public PluginInstance {
                               const DerivedHandler& handler, const Json& payload) {
     if (!realm_)
       return Error(ErrorCode::kFailedPrecondition, "the plugin is not loaded: " + broken_reason_);
-    CallLimits limits = limits_for(context.deadline, &context);
+    CallLimits limits = limits_for(js::deadline_on_thread(context), &context);
     Result<Json> result = Json();
     {
       EngineThread::CallScope scope(*thread_, limits);

@@ -206,6 +206,7 @@ class WasmInstance : public PluginInstance {
   }
 
   uint64_t memory_bytes() const override { return memory_bytes_.load(std::memory_order_relaxed); }
+  bool enforces_deadline() const override { return true; }
 
  private:
   static size_t memory_limit_for(const Manifest& manifest, const WasmRuntimeOptions& options) {
@@ -723,7 +724,7 @@ class WasmInstance : public PluginInstance {
                                      const std::string& name, const std::string& input) {
     if (!guest_.realm)
       return Error(ErrorCode::kFailedPrecondition, "the plugin is not loaded: " + broken_reason_);
-    CallLimits limits = limits_for(context.deadline, &context);
+    CallLimits limits = limits_for(js::deadline_on_thread(context), &context);
     Result<std::string> result = std::string();
     {
       EngineThread::CallScope scope(*thread_, limits);

@@ -4,9 +4,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <thread>
 
 #include "domains/chat/chat_domain.h"
 #include "outlet/host.h"
@@ -384,6 +386,35 @@ TEST_F(JsRuntimeTest, ReloadPicksUpNewCodeAndKeepsKv) {
          "module.exports = { onChatTrigger() { return ['v2', outlet.kv.get('n')]; } };";
   ASSERT_TRUE(host_->reload("js-plugin").ok());
   EXPECT_EQ(*trigger(), (Json{"v2", 1}));
+}
+
+// Plugins pinned to one engine thread take turns; the time one call waits there
+// behind another plugin's is not its own, so it is no timeout and no strike.
+TEST_F(JsRuntimeTest, WaitingBehindAnotherPluginsCallIsNotCountedAgainstTheDeadline) {
+  // New plugins go to the least loaded of the engine threads (as many as the
+  // engine's default), so the quick filter shares the slow plugin's thread.
+  unsigned threads = std::max(2u, std::thread::hardware_concurrency() / 2);
+  expect_loaded(add({{"plugin.js", R"js(
+    module.exports = { onChatTrigger(p) { const end = Date.now() + p.ms; while (Date.now() < end) {} } };
+  )js"}},
+                    Json::object(), "slow"));
+  for (unsigned i = 1; i < threads; ++i) {
+    expect_loaded(add({{"plugin.js", "module.exports = { onChatTrigger() {} };"}}, Json::object(),
+                      "filler-" + std::to_string(i)));
+  }
+  expect_loaded(add({{"plugin.js", R"js(
+    const { filter } = require("outlet");
+    module.exports = { filterChatMessage() { return filter.drop("quick"); } };
+  )js"}},
+                    {{"limits", {{"timeoutMs", {{"filter", 30}}}}}}, "quick"));
+  std::thread slow([this] {
+    EXPECT_TRUE(host_->request("slow", "chat.trigger", {{"ms", 300}}).ok());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the slow call is running
+  FilterOutcome outcome = host_->filter("chat.message.received", chat_message("hello"));
+  slow.join();
+  EXPECT_TRUE(outcome.dropped) << "the quick filter timed out while it waited its turn";
+  EXPECT_EQ(host_->status("quick")->stats->strikes, 0u);
 }
 
 }  // namespace
