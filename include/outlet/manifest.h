@@ -123,6 +123,11 @@ struct Manifest {
   std::string icon;
   std::string category;
   Json kind_data;  // kind-specific metadata, validated by the kind's own validator
+  // Owncast plugin projects (seeds/003) emit events they never declare. Set only
+  // when such a project is read (there is no plugin.json field): the plugin may
+  // emit an event that neither the host nor another plugin declares, unchecked
+  // but for its size.
+  bool emits_undeclared_events = false;
   // Declared subscriptions; compared with what the plugin's code registers at load.
   std::optional<std::vector<Subscription>> subscriptions;
   Json raw;  // the document as read

@@ -128,6 +128,7 @@ Result<DiscoveredPlugin> read_owncast_project(const fs::path& root,
         "plugin.manifest.json, read as an Outlet manifest, is invalid: " + parsed.error().message(),
         parsed.error().details());
   }
+  parsed->manifest.emits_undeclared_events = true;  // as Owncast plugins do
   for (ErrorDetail& note : notes)
     parsed->warnings.push_back({"plugin.manifest.json: " + note.path, std::move(note.rule)});
   auto resolved = resolve_inside(root.string(), entrypoint, "entrypoint");

@@ -819,6 +819,10 @@ Status Host::prepare(Record& record, const std::shared_ptr<const Manifest>& mani
   services->emit = [this](const HostCall& call, const std::string& event, Json payload) {
     return emit(call, event, std::move(payload));
   };
+  services->declared_by_others = [this, id = manifest.id](const std::string& event) {
+    auto spec = catalogue_->find(event);
+    return spec != nullptr && spec->declared_by != id;
+  };
   services->set_config(*config);
   services->set_secrets(settings.secrets);
   prepared.environment =

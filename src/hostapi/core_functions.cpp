@@ -162,6 +162,20 @@ std::vector<HostFunctionSpec> cache_functions() {
 // allows the plugin to send it, payload within maxPayloadBytes and its schema.
 Status check_emit(const HostCall& call, const std::string& event, const Json& payload) {
   const PluginEventSpec* spec = call.manifest.find_event(event);
+  if (spec == nullptr && call.manifest.emits_undeclared_events &&
+      !(call.services.declared_by_others && call.services.declared_by_others(event))) {
+    if (!is_valid_event_name(event))
+      return Error(ErrorCode::kInvalidArgument,
+                   "events.emit: \"" + event + "\" is not a valid event name");
+    const PluginEventSpec open_event;  // the defaults: any payload up to 64 KiB
+    if (size_t bytes = dump_json(payload).size(); bytes > open_event.max_payload_bytes) {
+      return Error(ErrorCode::kResourceExhausted, "events.emit: payload of \"" + event + "\" is " +
+                                                      std::to_string(bytes) + " bytes, over the " +
+                                                      std::to_string(open_event.max_payload_bytes) +
+                                                      " allowed for an undeclared event");
+    }
+    return {};
+  }
   if (spec == nullptr) {
     return Error(ErrorCode::kPermissionDenied, "events.emit: event \"" + event +
                                                    "\" is not declared in the events[] of \"" +

@@ -29,6 +29,8 @@ struct PluginServices {
   std::function<void(const std::string& plugin_id, LogLevel level, const std::string& message)> log;
   // Re-enters dispatch as a notification at depth + 1 (host wiring).
   std::function<Result<Json>(const HostCall& call, const std::string& event, Json payload)> emit;
+  // Whether the host or another plugin declares `event` (host wiring; unset: no one).
+  std::function<bool(const std::string& event)> declared_by_others;
 
   Json config() const;
   void set_config(Json config);

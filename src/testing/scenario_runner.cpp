@@ -69,9 +69,11 @@ class CannedHttp {
                 requests_.push_back(request);
               }
               for (const Json& canned : responses_) {
-                if (!match_expected(canned.value("url", Json("")), Json(*url), "").empty())
+                if (!url_matches(canned.value("url", Json("")), *url))
                   continue;
-                if (canned.value("method", "GET") != method)
+                // Owncast's runner: no method means any method; Outlet's: GET.
+                if (!(owncast_rules_ && !canned.contains("method")) &&
+                    canned.value("method", "GET") != method)
                   continue;
                 return Json{{"status", canned.value("status", 200)},
                             {"headers", canned.value("headers", Json::object())},
@@ -88,7 +90,40 @@ class CannedHttp {
     return requests_;
   }
 
+  // An Owncast plugin project's tests: canned URLs are globs, and a missing
+  // method matches any (the rules of Owncast's own test runner).
+  void use_owncast_rules() { owncast_rules_ = true; }
+
  private:
+  bool url_matches(const Json& pattern, const std::string& url) const {
+    if (owncast_rules_ && pattern.is_string())
+      return glob_matches(pattern.get<std::string>(), url);
+    return match_expected(pattern, Json(url), "").empty();
+  }
+
+  // '*' is any run of characters, '?' any one.
+  static bool glob_matches(std::string_view glob, std::string_view text) {
+    size_t g = 0, t = 0, star = std::string_view::npos, resume = 0;
+    while (t < text.size()) {
+      if (g < glob.size() && (glob[g] == '?' || glob[g] == text[t])) {
+        ++g;
+        ++t;
+      } else if (g < glob.size() && glob[g] == '*') {
+        star = g++;
+        resume = t;
+      } else if (star != std::string_view::npos) {
+        g = star + 1;
+        t = ++resume;
+      } else {
+        return false;
+      }
+    }
+    while (g < glob.size() && glob[g] == '*')
+      ++g;
+    return g == glob.size();
+  }
+
+  bool owncast_rules_ = false;
   Json responses_;
   mutable std::mutex mutex_;
   Json requests_ = Json::array();
@@ -153,6 +188,8 @@ Result<std::unique_ptr<ScenarioContext>> set_up(const std::string& plugin_dir, c
   context->plugin_id = plugin->parsed.manifest.id;
   context->owncast_project =
       std::filesystem::path(plugin->manifest_path).filename() == "plugin.manifest.json";
+  if (context->owncast_project)
+    context->http->use_owncast_rules();
   if (Status s = h.add_plugin(*plugin); !s.ok())
     return s.error();
   const std::string& id = context->plugin_id;
@@ -221,7 +258,10 @@ void check_step(ScenarioContext& context, const Json& step, size_t index,
   if (step.contains("filter")) {
     if (!step["filter"].is_string())
       return fail("\"filter\" must be an event name");
-    FilterOutcome outcome = host.filter(step["filter"].get<std::string>(), payload);
+    std::string event = step["filter"].get<std::string>();
+    FilterOutcome outcome = host.filter(event, context.owncast_project && context.domain
+                                                   ? context.domain->owncast_payload(event, payload)
+                                                   : payload);
     host.wait_idle();
     for (const FilterStep& s : outcome.steps) {
       if (s.action == FilterAction::kFailed)
@@ -315,7 +355,18 @@ void check_final(ScenarioContext& context, const Json& expect, std::vector<std::
 
 // A scenario file is hostile input like any other: every field that is read later
 // is checked for its type here, so a wrong type is a failure, not a crash.
-std::vector<std::string> shape_problems(const Json& scenario, const Json& given) {
+// Owncast's test runner can seed what its other host functions answer; Outlet
+// has no counterpart of those functions yet (they throw), so the fields are
+// accepted and unused (docs/owncast-compat.md).
+const std::vector<std::string>& owncast_only_given() {
+  static const std::vector<std::string> kFields = {
+      "stream",  "server",     "chatHistory", "chatClients", "users",
+      "socials", "federation", "broadcaster", "tags",        "videoConfig"};
+  return kFields;
+}
+
+std::vector<std::string> shape_problems(const Json& scenario, const Json& given,
+                                        bool owncast_project) {
   std::vector<std::string> problems;
   if (!given.is_object()) {
     problems.emplace_back("\"given\" must be an object");
@@ -323,6 +374,9 @@ std::vector<std::string> shape_problems(const Json& scenario, const Json& given)
   }
   static const std::vector<std::string> kGiven = {"kv", "config", "secrets", "httpResponses"};
   for (const auto& [key, value] : given.items()) {
+    const auto& owncast = owncast_only_given();
+    if (owncast_project && std::find(owncast.begin(), owncast.end(), key) != owncast.end())
+      continue;
     if (std::find(kGiven.begin(), kGiven.end(), key) == kGiven.end()) {
       problems.push_back("unknown field \"given." + key + "\"" + did_you_mean(key, kGiven));
     }
@@ -383,7 +437,10 @@ ScenarioResult run_one(const std::string& plugin_dir, const std::string& file, c
     }
   }
   const Json& given = scenario.value("given", Json::object());
-  for (std::string& problem : shape_problems(scenario, given)) {
+  bool owncast_project =
+      !std::filesystem::exists(std::filesystem::path(plugin_dir) / "plugin.json") &&
+      std::filesystem::exists(std::filesystem::path(plugin_dir) / "plugin.manifest.json");
+  for (std::string& problem : shape_problems(scenario, given, owncast_project)) {
     result.failures.push_back(std::move(problem));
   }
   if (!result.failures.empty())

@@ -238,6 +238,13 @@ Json ChatDomain::owncast_payload(const std::string& event, const Json& payload) 
   bool user_event = event == "chat.user.joined" || event == "chat.user.parted";
   if (user_event && payload.is_object() && !payload.contains("user") && payload.contains("id"))
     return Json{{"user", payload}};
+  // The plugin SDK's first releases name a message's user by a string.
+  if (event == "chat.message.received" && payload.is_object() && payload.contains("user") &&
+      payload["user"].is_string()) {
+    Json message = payload;
+    message["user"] = {{"id", payload["user"]}, {"displayName", payload["user"]}};
+    return message;
+  }
   return payload;
 }
 
