@@ -9,15 +9,18 @@ char lower(char c) {
   return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
 }
 
-// Iterative wildcard match with single backtrack point: linear in practice and
-// never exponential, whatever the glob.
-bool wildcard_match(std::string_view text, std::string_view pattern) {
+}  // namespace
+
+// A single backtrack point: linear in practice and never exponential, whatever
+// the glob.
+bool glob_matches(std::string_view text, std::string_view glob, bool ignore_case) {
+  auto same = [ignore_case](char a, char b) { return ignore_case ? lower(a) == lower(b) : a == b; };
   size_t t = 0, p = 0, star = std::string_view::npos, resume = 0;
   while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
+    if (p < glob.size() && glob[p] == '*') {
       star = p++;
       resume = t;
-    } else if (p < pattern.size() && lower(pattern[p]) == lower(text[t])) {
+    } else if (p < glob.size() && (glob[p] == '?' || same(glob[p], text[t]))) {
       ++p;
       ++t;
     } else if (star != std::string_view::npos) {
@@ -27,12 +30,10 @@ bool wildcard_match(std::string_view text, std::string_view pattern) {
       return false;
     }
   }
-  while (p < pattern.size() && pattern[p] == '*')
+  while (p < glob.size() && glob[p] == '*')
     ++p;
-  return p == pattern.size();
+  return p == glob.size();
 }
-
-}  // namespace
 
 bool host_matches_glob(std::string_view host, int port, std::string_view glob) {
   size_t colon = glob.rfind(':');
@@ -50,7 +51,7 @@ bool host_matches_glob(std::string_view host, int port, std::string_view glob) {
       return false;
     glob = glob.substr(0, colon);
   }
-  return wildcard_match(host, glob);
+  return glob_matches(host, glob, /*ignore_case=*/true);
 }
 
 bool host_allowed(std::string_view host, int port, const std::vector<std::string>& globs) {

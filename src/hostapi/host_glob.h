@@ -9,6 +9,9 @@
 
 namespace outlet {
 
+// '*' matches any run of characters and '?' any one.
+bool glob_matches(std::string_view text, std::string_view glob, bool ignore_case = false);
+
 bool host_matches_glob(std::string_view host, int port, std::string_view glob);
 bool host_allowed(std::string_view host, int port, const std::vector<std::string>& globs);
 

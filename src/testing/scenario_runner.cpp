@@ -97,30 +97,8 @@ class CannedHttp {
  private:
   bool url_matches(const Json& pattern, const std::string& url) const {
     if (owncast_rules_ && pattern.is_string())
-      return glob_matches(pattern.get<std::string>(), url);
+      return glob_matches(url, pattern.get<std::string>());
     return match_expected(pattern, Json(url), "").empty();
-  }
-
-  // '*' is any run of characters, '?' any one.
-  static bool glob_matches(std::string_view glob, std::string_view text) {
-    size_t g = 0, t = 0, star = std::string_view::npos, resume = 0;
-    while (t < text.size()) {
-      if (g < glob.size() && (glob[g] == '?' || glob[g] == text[t])) {
-        ++g;
-        ++t;
-      } else if (g < glob.size() && glob[g] == '*') {
-        star = g++;
-        resume = t;
-      } else if (star != std::string_view::npos) {
-        g = star + 1;
-        t = ++resume;
-      } else {
-        return false;
-      }
-    }
-    while (g < glob.size() && glob[g] == '*')
-      ++g;
-    return g == glob.size();
   }
 
   bool owncast_rules_ = false;

@@ -20,6 +20,7 @@
 #include "core/text.h"
 #include "outlet/discovery.h"
 #include "runtime/handler_derivation.h"
+#include "runtime/spidermonkey/js_natives.h"
 #include "runtime/spidermonkey/js_values.h"
 
 namespace outlet {
@@ -28,6 +29,9 @@ namespace {
 namespace fs = std::filesystem;
 using js::CallLimits;
 using js::EngineThread;
+using js::guarded;
+using js::throw_error;
+using js::to_utf8;
 
 constexpr const char kPreludeSource[] =
 #include "js_prelude.inc"
@@ -39,16 +43,6 @@ enum GlobalSlot : uint32_t { kInstanceSlot = 0, kBuiltinsSlot = 1, kModulesSlot 
 constexpr size_t kFunctionDataSlot = 0;
 
 const JSClass kGlobalClass = {"global", JSCLASS_GLOBAL_FLAGS, &JS::DefaultGlobalClassOps};
-
-std::string to_utf8(JSContext* cx, JS::HandleValue value) {
-  JSString* string = JS::ToString(cx, value);
-  std::string text;
-  if (string == nullptr || !js::string_to_utf8(cx, string, text)) {
-    JS_ClearPendingException(cx);
-    return "(an error that cannot be shown)";
-  }
-  return text;
-}
 
 // The pending exception as "file:line:column Name: message" and its stack.
 std::string take_exception(JSContext* cx) {
@@ -113,21 +107,6 @@ bool has_native(JSContext* cx, unsigned argc, JS::Value* vp);
 bool require_native(JSContext* cx, unsigned argc, JS::Value* vp);
 bool console_dropped_native(JSContext* cx, unsigned argc, JS::Value* vp);
 bool warn_native(JSContext* cx, unsigned argc, JS::Value* vp);
-
-// C++ exceptions must never unwind through SpiderMonkey's frames: each native
-// turns them into a JS error. (A block the memory budget refuses makes
-// operator new throw std::bad_alloc in host code called from a plugin.)
-template <JSNative Native>
-bool guarded(JSContext* cx, unsigned argc, JS::Value* vp) {
-  try {
-    return Native(cx, argc, vp);
-  } catch (const std::bad_alloc&) {
-    JS_ReportErrorASCII(cx, "the host ran out of memory for this call (the plugin's memory limit)");
-  } catch (const std::exception& e) {
-    JS_ReportErrorUTF8(cx, "the host failed: %s", e.what());
-  }
-  return false;
-}
 
 // What lives in the plugin's realm; created and destroyed on its engine thread.
 struct Realm {
@@ -619,11 +598,6 @@ class JsInstance : public PluginInstance {
 };
 
 // --- CommonJS ---
-
-bool throw_error(JSContext* cx, const std::string& message) {
-  JS_ReportErrorUTF8(cx, "%s", message.c_str());
-  return false;
-}
 
 bool JsInstance::require(JSContext* cx, const std::string& from_folder,
                          const std::string& specifier, JS::MutableHandleValue out) {

@@ -19,16 +19,6 @@
 
 namespace outlet::wasm {
 
-std::string to_utf8(JSContext* cx, JS::HandleValue value) {
-  JSString* string = JS::ToString(cx, value);
-  std::string text;
-  if (string == nullptr || !js::string_to_utf8(cx, string, text)) {
-    JS_ClearPendingException(cx);
-    return "(an error that cannot be shown)";
-  }
-  return text;
-}
-
 // A trap or a host function's error as "RuntimeError: unreachable executed" and
 // where it happened.
 std::string take_exception(JSContext* cx) {
@@ -101,11 +91,6 @@ std::string to_upper_ascii(std::string text) {
   for (char& c : text)
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return text;
-}
-
-bool throw_error(JSContext* cx, const std::string& message) {
-  JS_ReportErrorUTF8(cx, "%s", message.c_str());
-  return false;
 }
 
 bool view_memory(JSContext* cx, JS::HandleObject memory, MemoryView& view) {

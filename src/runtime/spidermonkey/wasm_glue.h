@@ -15,16 +15,19 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/spidermonkey/js_natives.h"
+
 namespace outlet::wasm {
 
-std::string to_utf8(JSContext* cx, JS::HandleValue value);
+using js::guarded;
+using js::throw_error;
+using js::to_utf8;
+
 // The pending exception (a trap, a host function's error) as
 // "RuntimeError: unreachable executed" and its wasm backtrace; clears it.
 std::string take_exception(JSContext* cx);
 std::string join(const std::vector<std::string>& parts, const char* separator);
 std::string to_upper_ascii(std::string text);
-// Reports `message` as a JS error and returns false, for natives.
-bool throw_error(JSContext* cx, const std::string& message);
 
 // A wasm memory's bytes. Read again after anything that may grow it: growing
 // detaches the old buffer.
@@ -60,18 +63,5 @@ bool define_named(JSContext* cx, JS::HandleObject object, const std::string& nam
                   JS::HandleValue value);
 bool get_named(JSContext* cx, JS::HandleObject object, const std::string& name,
                JS::MutableHandleValue out);
-
-// C++ exceptions must never unwind through SpiderMonkey's frames.
-template <JSNative Native>
-bool guarded(JSContext* cx, unsigned argc, JS::Value* vp) {
-  try {
-    return Native(cx, argc, vp);
-  } catch (const std::bad_alloc&) {
-    JS_ReportErrorASCII(cx, "the host ran out of memory for this call");
-  } catch (const std::exception& e) {
-    JS_ReportErrorUTF8(cx, "the host failed: %s", e.what());
-  }
-  return false;
-}
 
 }  // namespace outlet::wasm
