@@ -417,5 +417,46 @@ TEST_F(JsRuntimeTest, WaitingBehindAnotherPluginsCallIsNotCountedAgainstTheDeadl
   EXPECT_EQ(host_->status("quick")->stats->strikes, 0u);
 }
 
+// An Owncast plugin project emits events it never declares (as Owncast allows),
+// but not one the host or another plugin declares: no spoofing chat messages.
+TEST_F(JsRuntimeTest, AnOwncastProjectEmitsUndeclaredEventsButNotTheHosts) {
+  fs::path folder = dir_.path() / "owncast-emitter";
+  fs::create_directories(folder / "src");
+  std::ofstream(folder / "plugin.manifest.json")
+      << R"({"api": "1", "name": "Emitter", "slug": "owncast-emitter", "version": "1.0.0",
+            "permissions": ["events.emit"]})";
+  std::ofstream(folder / "src" / "plugin.js") << R"js(
+    const { definePlugin, owncast } = require("@owncast/plugin-sdk");
+    module.exports = definePlugin({
+      onHttpRequest(req) {
+        owncast.events.emit("custom.thing", { ok: true });
+        try {
+          owncast.events.emit("chat.message.received", { body: "spoofed", user: { id: "x" } });
+          return { spoofed: true };
+        } catch (e) {
+          return { spoofed: false, error: String(e.message) };
+        }
+      },
+    });
+  )js";
+  auto plugin = read_plugin_folder(folder.string(), host_->vocabulary());
+  ASSERT_TRUE(plugin.ok()) << plugin.error().to_string();
+  ASSERT_TRUE(host_->add_plugin(*plugin).ok());
+  ASSERT_TRUE(host_->approve("owncast-emitter").ok());
+  ASSERT_TRUE(host_->enable("owncast-emitter").ok());
+  std::vector<std::string> emitted;
+  std::mutex mutex;
+  host_->on_emit([&](const EmitRecord& record) {
+    std::lock_guard lock(mutex);
+    emitted.push_back(record.event);
+  });
+  auto answer = host_->request("owncast-emitter", "http.request", Json::object());
+  ASSERT_TRUE(answer.ok()) << answer.error().to_string();
+  EXPECT_EQ((*answer)["spoofed"], false);
+  EXPECT_THAT((*answer)["error"].get<std::string>(), HasSubstr("is not declared"));
+  std::lock_guard lock(mutex);
+  EXPECT_THAT(emitted, ::testing::ElementsAre("custom.thing"));
+}
+
 }  // namespace
 }  // namespace outlet
