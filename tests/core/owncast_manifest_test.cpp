@@ -38,9 +38,8 @@ TEST(OwncastManifestTest, MapsTheFieldsAndTheEntrypoint) {
   EXPECT_EQ((*manifest)["entrypoint"], "src/plugin.js");
   // chat.send brings chat.system (owncast.chat.system); chat.filter needs nothing
   // in Outlet; console output needs "log".
-  EXPECT_EQ((*manifest)["permissions"],
-            Json({"log", "chat.send", "chat.system", "storage.kv", "events.emit",
-                  "network.fetch"}));
+  EXPECT_EQ((*manifest)["permissions"], Json({"log", "chat.send", "chat.system", "storage.kv",
+                                              "events.emit", "network.fetch"}));
   EXPECT_EQ((*manifest)["network"]["allowedHosts"], Json({"api.ipify.org"}));
   EXPECT_TRUE(notes.empty());
 }
