@@ -8,7 +8,7 @@
 
 #include "core/config.h"
 #include "core/dependencies.h"
-#include "core/settings_store.h"
+#include "storage/settings_store.h"
 #include "dispatch/dispatcher.h"
 #include "dispatch/event_catalogue.h"
 #include "host/plugin_watcher.h"
@@ -80,7 +80,7 @@ Result<std::unique_ptr<Host>> Host::create(HostOptions options) {
                    "cannot create data directory " + o.data_dir + ": " + ec.message());
     }
   }
-  auto settings = SettingsStore::open(o.data_dir.empty() ? "" : o.data_dir + "/settings.json");
+  auto settings = SettingsStore::open(o.data_dir.empty() ? "" : o.data_dir + "/settings.sqlite3", o.tenant);
   if (!settings.ok())
     return settings.error();
   host->settings_ = std::move(settings).value();

@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <atomic>
@@ -405,10 +406,17 @@ TEST_F(HostTest, AnAutoDisableThatCannotBeSavedStillKeepsThePluginOff) {
   auto host = make_host(std::move(options));
   discover_all(*host, 2);
   approve_and_enable(*host, "flaky");
-  // From here every save fails, even as root: settings.json becomes a directory.
-  fs::path settings = data_dir() / "settings.json";
-  fs::remove(settings);
-  fs::create_directories(settings / "blocker");
+  // From here every save fails, even as root: the database refuses writes, as a full disk would.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((data_dir() / "settings.sqlite3").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER refuse BEFORE UPDATE ON plugin_settings "
+                         "BEGIN SELECT RAISE(ABORT, 'disk full'); END;"
+                         "CREATE TRIGGER refuse_new BEFORE INSERT ON plugin_settings "
+                         "BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
   (void)host->filter("chat.message", Json{{"text", "hi"}});
   EXPECT_EQ(state_of(*host, "flaky"), PluginState::kFailed);
   EXPECT_FALSE(host->enable("other").ok()) << "the settings file cannot be written";

@@ -154,8 +154,8 @@ TEST_F(CoreIsolationTest, SecretsNeverAppearInStatusLogsOrAWorldReadableFile) {
   EXPECT_THAT(shown.dump(), Not(HasSubstr("sk-alice-1234")));
   EXPECT_THAT(log(), Not(HasSubstr("sk-alice-1234")));
   struct stat info {};
-  ASSERT_EQ(::stat((data_dir_ / "settings.json").c_str(), &info), 0);
-  EXPECT_EQ(info.st_mode & 0077, 0u) << "settings.json holds secrets: owner-only";
+  ASSERT_EQ(::stat((data_dir_ / "settings.sqlite3").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0077, 0u) << "settings.sqlite3 holds secrets: owner-only";
 }
 
 TEST_F(CoreIsolationTest, DeclaringAPermissionDoesNotGrantIt) {

@@ -1,7 +1,9 @@
-#include "core/settings_store.h"
+#include "storage/settings_store.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -25,7 +27,7 @@ class SettingsStoreTest : public ::testing::Test {
     std::string pattern = ::testing::TempDir() + "outlet-settings-XXXXXX";
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr) << pattern;
     dir_ = pattern;
-    path_ = (dir_ / "settings.json").string();
+    path_ = (dir_ / "settings.sqlite3").string();
   }
   void TearDown() override {
     std::error_code ec;
@@ -49,6 +51,17 @@ class SettingsStoreTest : public ::testing::Test {
   void write(const std::string& content) const {
     std::ofstream out(path_, std::ios::binary);
     out << content;
+  }
+
+  // Runs SQL on the file through a connection of the test's own, as another process would.
+  void raw_sql(const std::string& sql) const {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    char* message = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message), SQLITE_OK)
+        << (message ? message : "");
+    sqlite3_free(message);
+    sqlite3_close(db);
   }
 
   std::vector<std::string> files() const {
@@ -93,7 +106,6 @@ TEST_F(SettingsStoreTest, UnknownIdReadsAsDefaults) {
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->get("nobody"), PluginSettings{});
   EXPECT_THAT(store->ids(), IsEmpty());
-  EXPECT_FALSE(fs::exists(path_));  // nothing is written until something changes
 }
 
 TEST_F(SettingsStoreTest, RemovePersists) {
@@ -108,65 +120,65 @@ TEST_F(SettingsStoreTest, RemovePersists) {
   EXPECT_THAT(reopened->ids(), IsEmpty());
 }
 
-TEST_F(SettingsStoreTest, NoTemporaryFilesAreLeftBehind) {
+TEST_F(SettingsStoreTest, TenantsDoNotSeeEachOthersDecisions) {
+  {
+    auto first = SettingsStore::open(path_, "first");
+    ASSERT_TRUE(first.ok());
+    ASSERT_TRUE((*first)->update("greeter", [](PluginSettings& s) { s = sample_settings(); }).ok());
+  }
+  auto second = SettingsStore::open(path_, "second");
+  ASSERT_TRUE(second.ok());
+  EXPECT_THAT((*second)->ids(), IsEmpty());
+  ASSERT_TRUE((*second)->update("greeter", [](PluginSettings& s) { s.enabled = true; }).ok());
+  auto first = SettingsStore::open(path_, "first");
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ((*first)->get("greeter"), sample_settings());
+}
+
+TEST_F(SettingsStoreTest, TheFileHoldsSecretsSoItIsOwnerOnly) {
   auto store = open_ok();
   ASSERT_NE(store, nullptr);
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(
-        store->update("p" + std::to_string(i), [](PluginSettings& s) { s.enabled = true; }).ok());
-  }
-  EXPECT_THAT(files(), ElementsAre("settings.json"));
-}
-
-TEST_F(SettingsStoreTest, AVersionOfTheWrongTypeIsAnErrorNotACrash) {
-  for (const char* text :
-       {R"({"version": "1", "plugins": {}})", R"({"version": null})", R"({"version": 1.5})"}) {
-    write(text);
-    auto store = SettingsStore::open(path_);
-    ASSERT_FALSE(store.ok()) << text;
-    EXPECT_THAT(store.error().message(), HasSubstr("has unsupported version")) << text;
+  ASSERT_TRUE(store->update("greeter", [](PluginSettings& s) { s = sample_settings(); }).ok());
+  for (const std::string& name : files()) {
+    struct stat info {};
+    ASSERT_EQ(::stat((dir_ / name).c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 0077, 0u) << name;
   }
 }
 
-TEST_F(SettingsStoreTest, CorruptFileIsRefusedAndLeftUntouched) {
-  const std::string corrupt = "{\"version\": 1, \"plugins\": {\"a\": ";
-  write(corrupt);
+TEST_F(SettingsStoreTest, AFileThatIsNotADatabaseIsRefusedAndLeftUntouched) {
+  write("{\"version\": 1, \"plugins\": {}}\n");
   auto store = SettingsStore::open(path_);
   ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_THAT(store.error().to_string(),
-              HasSubstr("settings file " + path_ + " is not valid JSON (parse error at line 1"));
-  EXPECT_THAT(store.error().to_string(), HasSubstr("fix or remove it"));
-  EXPECT_EQ(read(path_), corrupt);
-  EXPECT_THAT(files(), ElementsAre("settings.json"));
+  EXPECT_EQ(store.error().code(), ErrorCode::kUnavailable);
+  EXPECT_THAT(store.error().message(), HasSubstr("settings store"));
+  EXPECT_THAT(store.error().message(), HasSubstr("nothing was changed"));
+  EXPECT_EQ(read(path_), "{\"version\": 1, \"plugins\": {}}\n");
 }
 
-TEST_F(SettingsStoreTest, CorruptPluginEntryNamesItsPath) {
-  const std::string corrupt = R"({"version": 1, "plugins": {"greeter": {"enabled": "yes"}}})";
-  write(corrupt);
-  auto store = SettingsStore::open(path_);
-  ASSERT_FALSE(store.ok());
-  EXPECT_THAT(store.error().to_string(), HasSubstr("is corrupt"));
-  EXPECT_THAT(store.error().to_string(), HasSubstr("\n  plugins.greeter: "));
-  EXPECT_EQ(read(path_), corrupt);
+TEST_F(SettingsStoreTest, ACorruptRowNamesThePluginAndColumn) {
+  {
+    auto store = open_ok();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->update("greeter", [](PluginSettings& s) { s = sample_settings(); }).ok());
+  }
+  raw_sql("UPDATE plugin_settings SET secrets = '[1, 2' WHERE plugin = 'greeter'");
+  auto broken = SettingsStore::open(path_);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_THAT(broken.error().to_string(), HasSubstr("plugin_settings[greeter].secrets"));
+
+  raw_sql("UPDATE plugin_settings SET secrets = '[1, 2]' WHERE plugin = 'greeter'");
+  auto wrong_type = SettingsStore::open(path_);
+  ASSERT_FALSE(wrong_type.ok()) << "a list where a map belongs";
+  EXPECT_THAT(wrong_type.error().to_string(), HasSubstr("plugin_settings[greeter].secrets"));
 }
 
-TEST_F(SettingsStoreTest, PluginsThatAreNotAnObjectAreRefused) {
-  write(R"({"version": 1, "plugins": []})");
+TEST_F(SettingsStoreTest, ASchemaFromANewerBuildIsRefused) {
+  { ASSERT_NE(open_ok(), nullptr); }
+  raw_sql("PRAGMA user_version = 99");
   auto store = SettingsStore::open(path_);
   ASSERT_FALSE(store.ok());
-  EXPECT_THAT(store.error().to_string(), HasSubstr("\n  plugins: must be an object"));
-}
-
-TEST_F(SettingsStoreTest, UnsupportedVersionIsRefused) {
-  const std::string future = R"({"version": 2, "plugins": {}})";
-  write(future);
-  auto store = SettingsStore::open(path_);
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_THAT(store.error().to_string(),
-              HasSubstr("settings file " + path_ + " has unsupported version 2"));
-  EXPECT_EQ(read(path_), future);
+  EXPECT_THAT(store.error().message(), HasSubstr("schema version 99"));
 }
 
 TEST_F(SettingsStoreTest, MissingAndEffectiveGrants) {
@@ -198,52 +210,32 @@ TEST_F(SettingsStoreTest, MissingAndEffectiveGrants) {
   EXPECT_THAT(store->effective_grants(manifest), ElementsAre("chat.send", "storage.kv", "log"));
 }
 
-TEST_F(SettingsStoreTest, FailedWriteLeavesStateUnchanged) {
+TEST_F(SettingsStoreTest, AFailedWriteChangesNothingInMemoryOrOnDisk) {
+  // Works even as root: the database itself refuses the write, as a full disk would.
   auto store = open_ok();
   ASSERT_NE(store, nullptr);
   ASSERT_TRUE(store->update("greeter", [](PluginSettings& s) { s = sample_settings(); }).ok());
-  const std::string before = read(path_);
+  raw_sql(
+      "CREATE TRIGGER refuse_update BEFORE UPDATE ON plugin_settings "
+      "BEGIN SELECT RAISE(ABORT, 'disk says no'); END;"
+      "CREATE TRIGGER refuse_delete BEFORE DELETE ON plugin_settings "
+      "BEGIN SELECT RAISE(ABORT, 'disk says no'); END;");
 
-  fs::permissions(dir_, fs::perms::owner_read | fs::perms::owner_exec);
-  if (::access(dir_.c_str(), W_OK) == 0) {
-    GTEST_SKIP() << "running as root: a read-only directory is still writable";
-  }
   Status status = store->update("greeter", [](PluginSettings& s) {
     s.enabled = false;
     s.approved_permissions.clear();
   });
   ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.error().code(), ErrorCode::kUnavailable);
-  EXPECT_THAT(status.error().to_string(), HasSubstr("cannot create"));
+  EXPECT_THAT(status.error().to_string(), HasSubstr("disk says no"));
   EXPECT_EQ(store->get("greeter"), sample_settings());
   EXPECT_THAT(store->ids(), ElementsAre("greeter"));
 
-  Status removed = store->remove("greeter");
-  EXPECT_FALSE(removed.ok());
+  EXPECT_FALSE(store->remove("greeter").ok());
   EXPECT_EQ(store->get("greeter"), sample_settings());
 
-  fs::permissions(dir_, fs::perms::owner_all);
-  EXPECT_EQ(read(path_), before);
-  EXPECT_THAT(files(), ElementsAre("settings.json"));
   auto reopened = open_ok();
   ASSERT_NE(reopened, nullptr);
   EXPECT_EQ(reopened->get("greeter"), sample_settings());
-}
-
-TEST_F(SettingsStoreTest, FailedRenameLeavesStateUnchangedAndNoTempFile) {
-  // Works even as root: nobody can rename a file over a non-empty directory.
-  auto store = open_ok();
-  ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->update("greeter", [](PluginSettings& s) { s = sample_settings(); }).ok());
-  fs::remove(path_);
-  fs::create_directories(fs::path(path_) / "occupied");
-
-  Status status = store->update("greeter", [](PluginSettings& s) { s.enabled = false; });
-  ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.error().code(), ErrorCode::kUnavailable);
-  EXPECT_THAT(status.error().to_string(), HasSubstr("cannot rename into " + path_));
-  EXPECT_EQ(store->get("greeter"), sample_settings());
-  EXPECT_THAT(files(), ElementsAre("settings.json"));  // the directory; the temp file is gone
 }
 
 TEST(SettingsStoreMemoryTest, EmptyPathKeepsEverythingInMemory) {

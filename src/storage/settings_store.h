@@ -1,11 +1,13 @@
-// What the operator decided for each plugin: enabled or not, which of its declared
-// permissions are approved (grants), its config, and its secrets. Persisted as one
-// JSON file written atomically (temp file, fsync, rename, fsync of the folder), so
-// a crash leaves either the old file or the new one, never a torn one.
+// What the operator decided for each plugin of one tenant: enabled or not, which of
+// its declared permissions are approved (grants), its config, and its secrets.
+// Persisted in SQLite (one row per plugin, each change one transaction), so a crash
+// leaves either the old decision or the new one, never a torn one. The file is
+// created owner-only: it holds secrets.
 #pragma once
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -15,6 +17,10 @@
 #include "outlet/result.h"
 
 namespace outlet {
+
+namespace sqlite {
+class Database;
+}
 
 struct PluginSettings {
   bool enabled = false;
@@ -29,10 +35,13 @@ struct PluginSettings {
 
 class SettingsStore {
  public:
-  // Opens `path`, creating it on first write. An unreadable or corrupt file is an
-  // error: refusing to start beats silently dropping the operator's decisions.
-  // An empty path keeps everything in memory.
-  static Result<std::unique_ptr<SettingsStore>> open(const std::string& path);
+  // Opens the database at `path` (created on first use) and reads `tenant`'s rows.
+  // An unreadable or corrupt file or row is an error: refusing to start beats
+  // silently dropping the operator's decisions. An empty path keeps everything in
+  // memory.
+  static Result<std::unique_ptr<SettingsStore>> open(const std::string& path,
+                                                     const std::string& tenant = "default");
+  ~SettingsStore();
 
   PluginSettings get(const std::string& id) const;
   std::vector<std::string> ids() const;
@@ -48,15 +57,14 @@ class SettingsStore {
   const std::string& path() const { return path_; }
 
  private:
-  explicit SettingsStore(std::string path) : path_(std::move(path)) {}
-  Status persist(const std::map<std::string, PluginSettings>& plugins) const;
+  SettingsStore(std::string path, std::string tenant);
+  Status load();
 
   std::string path_;
+  std::string tenant_;
+  std::unique_ptr<sqlite::Database> db_;  // null when in memory
   mutable std::mutex mutex_;
   std::map<std::string, PluginSettings> plugins_;  // guarded by mutex_
 };
-
-// Writes `content` to `path` atomically and durably.
-Status write_file_atomically(const std::string& path, const std::string& content);
 
 }  // namespace outlet

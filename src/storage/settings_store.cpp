@@ -1,0 +1,198 @@
+#include "storage/settings_store.h"
+
+#include <algorithm>
+#include <array>
+
+#include "core/json_text.h"
+#include "core/text.h"
+#include "storage/guarded.h"
+#include "storage/sqlite_database.h"
+
+namespace outlet {
+namespace {
+
+// Lists and maps are JSON text in their columns: they are read whole and never queried.
+constexpr std::array<const char*, 1> kMigrations = {
+    "CREATE TABLE plugin_settings("
+    "tenant TEXT NOT NULL, plugin TEXT NOT NULL, enabled INTEGER NOT NULL, "
+    "approved_permissions TEXT NOT NULL, approved_version TEXT NOT NULL, "
+    "config TEXT NOT NULL, secrets TEXT NOT NULL, disabled_reason TEXT NOT NULL, "
+    "PRIMARY KEY(tenant, plugin)) WITHOUT ROWID",
+};
+
+enum StatementId { kLoad, kUpsert, kDelete, kStatementCount };
+
+constexpr std::array<const char*, kStatementCount> kStatements = {
+    // kLoad
+    "SELECT plugin, enabled, approved_permissions, approved_version, config, secrets, "
+    "disabled_reason FROM plugin_settings WHERE tenant = ?1",
+    // kUpsert
+    "INSERT INTO plugin_settings(tenant, plugin, enabled, approved_permissions, "
+    "approved_version, config, secrets, disabled_reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+    "ON CONFLICT(tenant, plugin) DO UPDATE SET enabled = excluded.enabled, "
+    "approved_permissions = excluded.approved_permissions, "
+    "approved_version = excluded.approved_version, config = excluded.config, "
+    "secrets = excluded.secrets, disabled_reason = excluded.disabled_reason",
+    // kDelete
+    "DELETE FROM plugin_settings WHERE tenant = ?1 AND plugin = ?2",
+};
+
+// A column that must hold JSON of one type; anything else names the plugin and column.
+template <typename T>
+Result<T> read_column(const sqlite::Query& row, int column, const std::string& id,
+                      const char* name) {
+  const std::string where = "plugin_settings[" + id + "]." + name;
+  auto parsed = parse_json_text(row.column_text(column), where);
+  if (!parsed.ok()) {
+    return Error(ErrorCode::kUnavailable, "settings store is corrupt", {{where, "not JSON"}});
+  }
+  try {
+    return parsed->get<T>();
+  } catch (const Json::exception& e) {
+    return Error(ErrorCode::kUnavailable, "settings store is corrupt", {{where, e.what()}});
+  }
+}
+
+}  // namespace
+
+SettingsStore::SettingsStore(std::string path, std::string tenant)
+    : path_(std::move(path)), tenant_(std::move(tenant)) {}
+
+SettingsStore::~SettingsStore() = default;
+
+Result<std::unique_ptr<SettingsStore>> SettingsStore::open(const std::string& path,
+                                                           const std::string& tenant) {
+  std::unique_ptr<SettingsStore> store(new SettingsStore(path, tenant));
+  if (path.empty()) {
+    return store;
+  }
+  auto db = sqlite::Database::open(
+      path, {.migrations = kMigrations, .statements = kStatements, .create_mode = 0600});
+  if (!db.ok()) {
+    return Error(db.error().code(), "settings store: " + db.error().message() +
+                                        "; fix or move the file away (nothing was changed)");
+  }
+  store->db_ = std::move(db).value();
+  if (Status loaded = store->load(); !loaded.ok()) {
+    return loaded.error();
+  }
+  return store;
+}
+
+Status SettingsStore::load() {
+  return guarded("settings.load", [&]() -> Status {
+    std::lock_guard db_lock(db_->mutex());
+    sqlite::Query row(*db_, kLoad, "settings.load");
+    row.text(1, tenant_);
+    int rc;
+    while ((rc = row.step()) == SQLITE_ROW) {
+      const std::string id(row.column_text(0));
+      PluginSettings settings;
+      settings.enabled = row.column_int(1) != 0;
+      auto permissions = read_column<std::vector<std::string>>(row, 2, id, "approved_permissions");
+      auto config = read_column<Json>(row, 4, id, "config");
+      auto secrets = read_column<std::map<std::string, std::string>>(row, 5, id, "secrets");
+      if (!permissions.ok()) {
+        return permissions.error();
+      }
+      if (!config.ok()) {
+        return config.error();
+      }
+      if (!secrets.ok()) {
+        return secrets.error();
+      }
+      settings.approved_permissions = std::move(*permissions);
+      settings.approved_version = std::string(row.column_text(3));
+      settings.config = std::move(*config);
+      settings.secrets = std::move(*secrets);
+      settings.disabled_reason = std::string(row.column_text(6));
+      plugins_[id] = std::move(settings);
+    }
+    return rc == SQLITE_DONE ? ok_status() : Status(row.error());
+  });
+}
+
+PluginSettings SettingsStore::get(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  auto it = plugins_.find(id);
+  return it == plugins_.end() ? PluginSettings{} : it->second;
+}
+
+std::vector<std::string> SettingsStore::ids() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> ids;
+  for (const auto& [id, settings] : plugins_)
+    ids.push_back(id);
+  return ids;
+}
+
+Status SettingsStore::update(const std::string& id,
+                             const std::function<void(PluginSettings&)>& change) {
+  std::lock_guard lock(mutex_);
+  auto it = plugins_.find(id);
+  PluginSettings next = it == plugins_.end() ? PluginSettings{} : it->second;
+  change(next);
+  if (db_) {
+    Status written = guarded("settings.update", [&]() -> Status {
+      const std::string permissions = Json(next.approved_permissions).dump();
+      const std::string config = dump_json(next.config);
+      const std::string secrets = Json(next.secrets).dump();
+      std::lock_guard db_lock(db_->mutex());
+      return db_->transaction("settings.update", [&] {
+        sqlite::Query upsert(*db_, kUpsert, "settings.update");
+        upsert.text(1, tenant_).text(2, id).integer(3, next.enabled ? 1 : 0);
+        upsert.text(4, permissions).text(5, next.approved_version).text(6, config);
+        upsert.text(7, secrets).text(8, next.disabled_reason);
+        return upsert.run();
+      });
+    });
+    if (!written.ok()) {
+      return written;
+    }
+  }
+  plugins_[id] = std::move(next);
+  return {};
+}
+
+Status SettingsStore::remove(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  if (db_) {
+    Status removed = guarded("settings.remove", [&]() -> Status {
+      std::lock_guard db_lock(db_->mutex());
+      sqlite::Query erase(*db_, kDelete, "settings.remove");
+      erase.text(1, tenant_).text(2, id);
+      return erase.run();
+    });
+    if (!removed.ok()) {
+      return removed;
+    }
+  }
+  plugins_.erase(id);
+  return {};
+}
+
+std::vector<std::string> SettingsStore::missing_grants(const Manifest& manifest) const {
+  PluginSettings settings = get(manifest.id);
+  std::vector<std::string> missing;
+  for (const std::string& permission : manifest.permissions) {
+    if (std::find(settings.approved_permissions.begin(), settings.approved_permissions.end(),
+                  permission) == settings.approved_permissions.end()) {
+      missing.push_back(permission);
+    }
+  }
+  return missing;
+}
+
+std::vector<std::string> SettingsStore::effective_grants(const Manifest& manifest) const {
+  PluginSettings settings = get(manifest.id);
+  std::vector<std::string> granted;
+  for (const std::string& permission : manifest.permissions) {
+    if (std::find(settings.approved_permissions.begin(), settings.approved_permissions.end(),
+                  permission) != settings.approved_permissions.end()) {
+      granted.push_back(permission);
+    }
+  }
+  return granted;
+}
+
+}  // namespace outlet
