@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "outlet/hook.h"
@@ -60,7 +61,14 @@ struct HookStats {
   double p90_us = 0;
   double p99_us = 0;
   double max_us = 0;
+  // For a Prometheus histogram: calls that took at most each bound (cumulative), and
+  // the total time of all calls.
+  std::vector<std::pair<double, uint64_t>> latency_le_seconds;
+  double latency_sum_seconds = 0;
 };
+
+// The bounds HookStats::latency_le_seconds counts at, in seconds (+Inf is `calls`).
+const std::vector<double>& latency_bucket_bounds_seconds();
 
 struct PluginCallStats {
   std::array<HookStats, 5> by_kind;  // indexed by HookKind

@@ -26,6 +26,7 @@ uint64_t LatencyHistogram::upper_bound_ns(int bucket) {
 
 void LatencyHistogram::record(uint64_t ns) {
   buckets_[bucket_of(ns)].fetch_add(1, std::memory_order_relaxed);
+  sum_ns_.fetch_add(ns, std::memory_order_relaxed);
   uint64_t previous = max_ns_.load(std::memory_order_relaxed);
   while (ns > previous && !max_ns_.compare_exchange_weak(previous, ns)) {
   }
@@ -47,6 +48,19 @@ double LatencyHistogram::quantile_us(double q) const {
   return max_us();
 }
 
+uint64_t LatencyHistogram::count_at_most(uint64_t bound_ns) const {
+  uint64_t count = 0;
+  for (int i = 0; i < static_cast<int>(buckets_.size()) && upper_bound_ns(i) <= bound_ns; ++i)
+    count += buckets_[i].load(std::memory_order_relaxed);
+  return count;
+}
+
+const std::vector<double>& latency_bucket_bounds_seconds() {
+  static const std::vector<double> bounds = {1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2,
+                                             5e-2, 0.1,  0.5,  1,    5,    30};
+  return bounds;
+}
+
 HookStats HookCounters::snapshot() const {
   HookStats stats;
   stats.calls = calls.load();
@@ -56,6 +70,11 @@ HookStats HookCounters::snapshot() const {
   stats.p90_us = latency.quantile_us(0.90);
   stats.p99_us = latency.quantile_us(0.99);
   stats.max_us = latency.max_us();
+  for (double bound : latency_bucket_bounds_seconds()) {
+    stats.latency_le_seconds.emplace_back(
+        bound, latency.count_at_most(static_cast<uint64_t>(bound * 1e9)));
+  }
+  stats.latency_sum_seconds = latency.sum_seconds();
   return stats;
 }
 

@@ -20,12 +20,16 @@ class LatencyHistogram {
   // The upper bound of the bucket holding the q-th quantile, in microseconds.
   double quantile_us(double q) const;
   double max_us() const { return static_cast<double>(max_ns_.load()) / 1000.0; }
+  // Calls whose bucket lies wholly at or below `bound_ns`.
+  uint64_t count_at_most(uint64_t bound_ns) const;
+  double sum_seconds() const { return static_cast<double>(sum_ns_.load()) / 1e9; }
 
  private:
   static int bucket_of(uint64_t nanoseconds);
   static uint64_t upper_bound_ns(int bucket);
   std::array<std::atomic<uint64_t>, size_t{kRanges} * kSubBuckets> buckets_{};
   std::atomic<uint64_t> max_ns_{0};
+  std::atomic<uint64_t> sum_ns_{0};
 };
 
 struct HookCounters {

@@ -1,4 +1,4 @@
-// outlet: validate, list, test, run, demo and call plugins from the command line.
+// outlet: validate, list, test, run, demo and call plugins, and serve them, from the command line.
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   outlet::cli::add_run_command(app, exit_code);
   outlet::cli::add_demo_command(app, exit_code);
   outlet::cli::add_call_command(app, exit_code);
+  outlet::cli::add_serve_command(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -1,0 +1,430 @@
+#include "http/http_server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "outlet/host.h"
+
+namespace outlet::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+const std::string kServerHeader = std::string("outlet/") + kOutletVersion;
+
+class Session;
+
+}  // namespace
+
+// Shared by the server object and every session. Sessions point back at it with a raw
+// pointer: they never outlive it, because the io_context (declared last, destroyed
+// first) destroys every handler, and with them every session, before the rest goes.
+struct HttpServer::State {
+  ServerOptions options;
+  Handler handler;
+  uint16_t bound_port = 0;
+
+  std::atomic<bool> draining{false};
+  std::atomic<size_t> in_flight{0};
+
+  // Responders run on any thread; once `open` is false (shutdown finished) they drop
+  // their answer instead of touching a stopping io_context.
+  struct Gate {
+    std::mutex mutex;
+    bool open = true;
+  };
+  std::shared_ptr<Gate> gate = std::make_shared<Gate>();
+
+  std::mutex sessions_mutex;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // guarded by sessions_mutex
+  std::condition_variable idle;  // notified when in_flight drops, with sessions_mutex
+
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopped{false};
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+
+  void finished_one() {
+    std::lock_guard lock(sessions_mutex);
+    in_flight.fetch_sub(1);
+    idle.notify_all();
+  }
+};
+
+namespace {
+
+bool is_head(const bhttp::request<bhttp::string_body>& request) {
+  return request.method() == bhttp::verb::head;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::State& server)
+      : stream_(std::move(socket)), server_(server) {
+    beast::error_code ec;
+    const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+    if (!ec)
+      remote_ = peer.address().to_string();
+  }
+
+  ~Session() {
+    std::lock_guard lock(server_.sessions_mutex);
+    server_.sessions.erase(this);
+  }
+
+  void start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+  }
+
+  // On shutdown: a connection between requests closes now; one with a request in
+  // flight closes after its answer is written.
+  void drain() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_)
+        self->close();
+    });
+  }
+
+  // A handler that never answered would keep its session forever; shutdown lets go.
+  void release() { self_while_busy_.reset(); }
+
+ private:
+  void read_header() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(server_.options.max_header_bytes));
+    parser_->body_limit(server_.options.max_body_bytes);
+    stream_.expires_after(server_.options.idle_timeout);
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
+        ec == beast::error::timeout || ec == asio::error::eof ||
+        ec == asio::error::connection_reset) {
+      return close();
+    }
+    begin();
+    if (ec == bhttp::error::header_limit) {
+      return reject(431, "request_header_too_large",
+                    "the request head is larger than " +
+                        std::to_string(server_.options.max_header_bytes) + " bytes");
+    }
+    if (ec) {
+      return reject(400, "bad_request", "malformed HTTP request: " + ec.message());
+    }
+    const auto& request = parser_->get();
+    if (auto length = parser_->content_length();
+        length && *length > server_.options.max_body_bytes) {
+      return reject_too_large();
+    }
+    auto expect = request.find(bhttp::field::expect);
+    if (expect != request.end() && beast::iequals(expect->value(), "100-continue")) {
+      auto interim = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
+                                                                          request.version());
+      bhttp::async_write(stream_, *interim,
+                         [self = shared_from_this(), interim](beast::error_code write_ec, size_t) {
+                           if (write_ec)
+                             return self->finish_and_close();
+                           self->read_body();
+                         });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    stream_.expires_after(server_.options.read_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        self->on_body(ec);
+                      });
+  }
+
+  void on_body(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit)
+      return reject_too_large();
+    if (ec == beast::error::timeout || ec == asio::error::operation_aborted)
+      return finish_and_close();
+    if (ec)
+      return reject(400, "bad_request", "malformed HTTP request body: " + ec.message());
+    handle(parser_->release());
+  }
+
+  void handle(bhttp::request<bhttp::string_body> message) {
+    keep_alive_ = message.keep_alive();
+    head_ = is_head(message);
+    version_ = message.version();
+    HttpRequest request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    const size_t question = request.target.find('?');
+    request.path = request.target.substr(0, question);
+    if (question != std::string::npos)
+      request.query = request.target.substr(question + 1);
+    for (const auto& field : message) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      request.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    request.body = std::move(message.body());
+    request.remote_address = remote_;
+    request.version = message.version();
+    // The handler's own limits bound how long it takes; the socket waits for it.
+    stream_.expires_never();
+
+    std::weak_ptr<Session> weak = shared_from_this();
+    std::shared_ptr<HttpServer::State::Gate> gate = server_.gate;
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    Responder respond = [weak, gate, answered](HttpResponse response) {
+      if (answered->exchange(true))
+        return;
+      std::lock_guard lock(gate->mutex);
+      if (!gate->open)
+        return;
+      if (auto self = weak.lock()) {
+        asio::post(self->stream_.get_executor(),
+                   [self, response = std::move(response)]() mutable {
+                     self->write(std::move(response));
+                   });
+      }
+    };
+    try {
+      server_.handler(std::move(request), respond);
+    } catch (const std::exception& e) {
+      respond(error_response(500, "internal", std::string("handler failed: ") + e.what()));
+    }
+  }
+
+  void begin() {
+    busy_ = true;
+    self_while_busy_ = shared_from_this();
+    server_.in_flight.fetch_add(1);
+  }
+
+  void reject_too_large() {
+    reject(413, "payload_too_large",
+           "the request body is larger than " + std::to_string(server_.options.max_body_bytes) +
+               " bytes");
+  }
+
+  // An answer the server gives itself; the connection closes after it, since the rest
+  // of what the client sent cannot be trusted to start a new request.
+  void reject(int status, std::string_view code, const std::string& message) {
+    keep_alive_ = false;
+    head_ = false;
+    version_ = parser_ ? parser_->get().version() : 11;
+    if (version_ != 10 && version_ != 11)
+      version_ = 11;
+    write(error_response(status, code, message));
+  }
+
+  void write(HttpResponse response) {
+    const bool keep_alive = keep_alive_ && !server_.draining.load();
+    if (head_) {
+      auto message = std::make_shared<bhttp::response<bhttp::empty_body>>();
+      fill(*message, response, keep_alive);
+      message->content_length(response.body.size());
+      send(message);
+    } else {
+      auto message = std::make_shared<bhttp::response<bhttp::string_body>>();
+      fill(*message, response, keep_alive);
+      message->body() = std::move(response.body);
+      message->prepare_payload();
+      send(message);
+    }
+  }
+
+  template <typename Message>
+  void fill(Message& message, const HttpResponse& response, bool keep_alive) {
+    message.version(version_);
+    message.result(static_cast<unsigned>(response.status));
+    message.set(bhttp::field::server, kServerHeader);
+    for (const auto& [name, value] : response.headers)
+      message.insert(name, value);
+    message.keep_alive(keep_alive);
+  }
+
+  template <typename Message>
+  void send(const std::shared_ptr<Message>& message) {
+    stream_.expires_after(server_.options.read_timeout);
+    bhttp::async_write(stream_, *message,
+                       [self = shared_from_this(), message](beast::error_code ec, size_t) {
+                         self->on_written(ec, message->need_eof());
+                       });
+  }
+
+  void on_written(beast::error_code ec, bool close_after) {
+    const bool closing = ec || close_after || server_.draining.load();
+    finish();
+    if (closing)
+      return close();
+    read_header();
+  }
+
+  void finish() {
+    if (!busy_)
+      return;
+    busy_ = false;
+    server_.finished_one();
+    self_while_busy_.reset();
+  }
+
+  void finish_and_close() {
+    finish();
+    close();
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  HttpServer::State& server_;
+  std::string remote_;
+  bool keep_alive_ = false;
+  bool head_ = false;
+  unsigned version_ = 11;
+  bool busy_ = false;                         // a request is being handled or answered
+  std::shared_ptr<Session> self_while_busy_;  // no async operation holds us meanwhile
+};
+
+void accept_next(HttpServer::State& server) {
+  server.acceptor.async_accept(
+      asio::make_strand(server.io), [&server](beast::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !server.acceptor.is_open())
+          return;
+        if (!ec) {
+          std::unique_lock lock(server.sessions_mutex);
+          if (server.sessions.size() >= server.options.max_connections) {
+            lock.unlock();
+            beast::error_code ignored;
+            socket.close(ignored);
+          } else {
+            auto session = std::make_shared<Session>(std::move(socket), server);
+            server.sessions.emplace(session.get(), session);
+            lock.unlock();
+            session->start();
+          }
+        }
+        accept_next(server);
+      });
+}
+
+}  // namespace
+
+HttpServer::HttpServer(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, Handler handler) {
+  if (options.io_threads == 0)
+    return Error(ErrorCode::kInvalidArgument, "io_threads must be at least 1");
+  auto state = std::make_shared<State>();
+  state->options = std::move(options);
+  state->handler = std::move(handler);
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(state->options.address, ec);
+  if (ec) {
+    return Error(ErrorCode::kInvalidArgument, "cannot listen",
+                 {{"listen", "'" + state->options.address + "' is not an IP address"}});
+  }
+  const tcp::endpoint endpoint(address, state->options.port);
+  const std::string where = state->options.address + ":" + std::to_string(state->options.port);
+  if (state->acceptor.open(endpoint.protocol(), ec);
+      !ec && (state->acceptor.set_option(asio::socket_base::reuse_address(true), ec), !ec) &&
+      (state->acceptor.bind(endpoint, ec), !ec)) {
+    state->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec)
+    return Error(ErrorCode::kUnavailable, "cannot listen on " + where + ": " + ec.message());
+  state->bound_port = state->acceptor.local_endpoint().port();
+  accept_next(*state);
+  for (size_t i = 0; i < state->options.io_threads; ++i)
+    state->threads.emplace_back([raw = state.get()] { raw->io.run(); });
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(state)));
+}
+
+HttpServer::~HttpServer() {
+  shutdown(std::chrono::milliseconds(0));
+}
+
+uint16_t HttpServer::port() const {
+  return state_->bound_port;
+}
+
+const std::string& HttpServer::address() const {
+  return state_->options.address;
+}
+
+size_t HttpServer::open_connections() const {
+  std::lock_guard lock(state_->sessions_mutex);
+  return state_->sessions.size();
+}
+
+void HttpServer::shutdown(std::chrono::milliseconds grace) {
+  State& state = *state_;
+  if (state.stopped.exchange(true))
+    return;
+  state.draining = true;
+  asio::post(state.io, [&state] {
+    beast::error_code ignored;
+    state.acceptor.close(ignored);
+  });
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(state.sessions_mutex);
+    for (auto& [raw, weak] : state.sessions) {
+      if (auto session = weak.lock())
+        live.push_back(std::move(session));
+    }
+  }
+  for (auto& session : live)
+    session->drain();
+  live.clear();
+  {
+    std::unique_lock lock(state.sessions_mutex);
+    state.idle.wait_for(lock, grace, [&state] { return state.in_flight.load() == 0; });
+  }
+  {
+    std::lock_guard lock(state.gate->mutex);
+    state.gate->open = false;
+  }
+  state.io.stop();
+  for (std::thread& thread : state.threads)
+    thread.join();
+  state.threads.clear();
+  // Sessions still waiting for a handler hold themselves; let go so the io_context's
+  // destruction can reclaim them.
+  {
+    std::lock_guard lock(state.sessions_mutex);
+    for (auto& [raw, weak] : state.sessions) {
+      if (auto session = weak.lock())
+        live.push_back(std::move(session));
+    }
+  }
+  for (auto& session : live)
+    session->release();
+}
+
+}  // namespace outlet::http
