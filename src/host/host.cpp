@@ -8,7 +8,6 @@
 
 #include "core/config.h"
 #include "core/dependencies.h"
-#include "storage/settings_store.h"
 #include "dispatch/dispatcher.h"
 #include "dispatch/event_catalogue.h"
 #include "host/plugin_watcher.h"
@@ -17,6 +16,7 @@
 #include "runtime/native/native_runtime.h"
 #include "runtime/spidermonkey/js_runtime.h"
 #include "runtime/spidermonkey/wasm_runtime.h"
+#include "storage/settings_store.h"
 
 namespace outlet {
 
@@ -80,7 +80,8 @@ Result<std::unique_ptr<Host>> Host::create(HostOptions options) {
                    "cannot create data directory " + o.data_dir + ": " + ec.message());
     }
   }
-  auto settings = SettingsStore::open(o.data_dir.empty() ? "" : o.data_dir + "/settings.sqlite3", o.tenant);
+  auto settings =
+      SettingsStore::open(o.data_dir.empty() ? "" : o.data_dir + "/settings.sqlite3", o.tenant);
   if (!settings.ok())
     return settings.error();
   host->settings_ = std::move(settings).value();
@@ -361,6 +362,7 @@ Status Host::enable(const std::string& id) {
                                    [](PluginSettings& settings) {
                                      settings.enabled = true;
                                      settings.disabled_reason.clear();
+                                     settings.disabled_by_operator = false;
                                    });
       !s.ok()) {
     return s;
@@ -380,6 +382,7 @@ Status Host::disable(const std::string& id) {
                                    [](PluginSettings& settings) {
                                      settings.enabled = false;
                                      settings.disabled_reason.clear();
+                                     settings.disabled_by_operator = true;
                                    });
       !s.ok()) {
     return s;
@@ -669,8 +672,10 @@ Status Host::reconcile() {
         if (record->lifecycle.state() != PluginState::kFailed) {
           advance(*record, PluginState::kFailed, settings.disabled_reason);
         }
-      } else if (record->lifecycle.state() != PluginState::kValidated &&
-                 record->lifecycle.state() != PluginState::kDiscovered) {
+      } else if (record->lifecycle.state() != PluginState::kDisabled &&
+                 (settings.disabled_by_operator ||
+                  (record->lifecycle.state() != PluginState::kValidated &&
+                   record->lifecycle.state() != PluginState::kDiscovered))) {
         advance(*record, PluginState::kDisabled, "disabled by the operator");
       }
       continue;

@@ -56,24 +56,19 @@ class Routes {
 
   // Every handler holds `self`, so the routes live as long as the router's handlers.
   static void add(Router& router, const std::shared_ptr<Routes>& self) {
-    read(router, self, "/v1/health", [self](const HttpRequest&, const RouteMatch&) {
-      return self->health();
-    });
-    read(router, self, "/v1/plugins", [self](const HttpRequest&, const RouteMatch&) {
-      return self->plugins_by_group();
-    });
-    read(router, self, "/v1/plugins/{id}/detail", [self](const HttpRequest&, const RouteMatch& m) {
-      return self->detail(m.param("id"));
-    });
-    read(router, self, "/v1/plugins/{id}/config", [self](const HttpRequest&, const RouteMatch& m) {
-      return self->config(m.param("id"));
-    });
+    read(router, self, "/v1/health",
+         [self](const HttpRequest&, const RouteMatch&) { return self->health(); });
+    read(router, self, "/v1/plugins",
+         [self](const HttpRequest&, const RouteMatch&) { return self->plugins_by_group(); });
+    read(router, self, "/v1/plugins/{id}/detail",
+         [self](const HttpRequest&, const RouteMatch& m) { return self->detail(m.param("id")); });
+    read(router, self, "/v1/plugins/{id}/config",
+         [self](const HttpRequest&, const RouteMatch& m) { return self->config(m.param("id")); });
     read(router, self, "/v1/plugins/{kind}", [self](const HttpRequest&, const RouteMatch& m) {
       return self->plugins_of_group(m.param("kind"));
     });
-    read(router, self, "/v1/events", [self](const HttpRequest&, const RouteMatch&) {
-      return self->events();
-    });
+    read(router, self, "/v1/events",
+         [self](const HttpRequest&, const RouteMatch&) { return self->events(); });
     read(router, self, "/v1/metrics", [self](const HttpRequest&, const RouteMatch&) {
       HttpResponse response;
       response.body = render_prometheus(self->api_.host, self->api_.events);
@@ -102,19 +97,21 @@ class Routes {
           [self](const HttpRequest& request, const RouteMatch& m) {
             return self->put_config(m.param("id"), request);
           });
-    write(router, self, "POST", "/v1/tokens", [self](const HttpRequest& request, const RouteMatch&) {
-      return self->issue_token(request);
-    });
-    write(router, self, "DELETE", "/v1/tokens/{id}", [self](const HttpRequest&, const RouteMatch& m) {
-      auto revoked = self->api_.tokens.revoke(m.param("id"));
-      if (!revoked.ok())
-        return error_response(revoked.error());
-      if (!*revoked)
-        return error_response(404, "not_found", "no token with id " + m.param("id"));
-      HttpResponse response;
-      response.status = 204;
-      return response;
-    });
+    write(router, self, "POST", "/v1/tokens",
+          [self](const HttpRequest& request, const RouteMatch&) {
+            return self->issue_token(request);
+          });
+    write(router, self, "DELETE", "/v1/tokens/{id}",
+          [self](const HttpRequest&, const RouteMatch& m) {
+            auto revoked = self->api_.tokens.revoke(m.param("id"));
+            if (!revoked.ok())
+              return error_response(revoked.error());
+            if (!*revoked)
+              return error_response(404, "not_found", "no token with id " + m.param("id"));
+            HttpResponse response;
+            response.status = 204;
+            return response;
+          });
   }
 
  private:
@@ -227,8 +224,8 @@ class Routes {
     auto status = find(id);
     if (!status.ok())
       return error_response(status.error());
-    return json_response(
-        200, {{"config", status->config}, {"schema", status->manifest->config_schema}});
+    return json_response(200,
+                         {{"config", status->config}, {"schema", status->manifest->config_schema}});
   }
 
   HttpResponse events() const {
@@ -256,9 +253,8 @@ class Routes {
     auto body = json_body(request);
     if (!body.ok())
       return error_response(body.error());
-    const Json* permissions = body->is_object() && body->contains("permissions")
-                                  ? &(*body)["permissions"]
-                                  : nullptr;
+    const Json* permissions =
+        body->is_object() && body->contains("permissions") ? &(*body)["permissions"] : nullptr;
     std::vector<std::string> approved;
     if (permissions == nullptr || !permissions->is_array()) {
       return error_response(400, "invalid_argument", "grants need a list of permissions",

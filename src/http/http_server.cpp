@@ -1,8 +1,10 @@
 #include "http/http_server.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -27,6 +29,7 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 const std::string kServerHeader = std::string("outlet/") + kOutletVersion;
+constexpr size_t kMaxLingerBytes = 64 << 20;
 
 class Session;
 
@@ -58,6 +61,10 @@ struct HttpServer::State {
   std::vector<std::thread> threads;
   std::atomic<bool> stopped{false};
   asio::io_context io;
+  // Keeps the I/O threads running while no socket operation is pending: a session
+  // waiting for its handler has none, and after shutdown closes the acceptor that
+  // may be all there is.
+  asio::executor_work_guard<asio::io_context::executor_type> keep_running{io.get_executor()};
   tcp::acceptor acceptor{io};
 
   void finished_one() {
@@ -122,6 +129,9 @@ class Session : public std::enable_shared_from_this<Session> {
       return close();
     }
     begin();
+    // Beast compares a declared Content-Length with the body limit while parsing the head.
+    if (ec == bhttp::error::body_limit)
+      return reject_too_large();
     if (ec == bhttp::error::header_limit) {
       return reject(431, "request_header_too_large",
                     "the request head is larger than " +
@@ -152,10 +162,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_body() {
     stream_.expires_after(server_.options.read_timeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->on_body(ec);
-                      });
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
   }
 
   void on_body(beast::error_code ec) {
@@ -201,10 +210,9 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!gate->open)
         return;
       if (auto self = weak.lock()) {
-        asio::post(self->stream_.get_executor(),
-                   [self, response = std::move(response)]() mutable {
-                     self->write(std::move(response));
-                   });
+        asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+          self->write(std::move(response));
+        });
       }
     };
     try {
@@ -230,6 +238,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // of what the client sent cannot be trusted to start a new request.
   void reject(int status, std::string_view code, const std::string& message) {
     keep_alive_ = false;
+    linger_ = true;
     head_ = false;
     version_ = parser_ ? parser_->get().version() : 11;
     if (version_ != 10 && version_ != 11)
@@ -275,9 +284,33 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_written(beast::error_code ec, bool close_after) {
     const bool closing = ec || close_after || server_.draining.load();
     finish();
+    if (closing && linger_ && !ec)
+      return linger();
     if (closing)
       return close();
     read_header();
+  }
+
+  // After refusing a request whose body is still arriving, closing at once would make
+  // the kernel answer the unread bytes with a reset, which can destroy our answer
+  // before the client reads it. So: stop sending, read and drop what comes (bounded
+  // in time and bytes), then close.
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(2));
+    discard_ = std::make_shared<std::array<char, 16384>>();
+    discard_more();
+  }
+
+  void discard_more() {
+    stream_.async_read_some(asio::buffer(*discard_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->discarded_ += n;
+                              if (ec || self->discarded_ > kMaxLingerBytes)
+                                return self->close();
+                              self->discard_more();
+                            });
   }
 
   void finish() {
@@ -307,6 +340,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = false;
   bool head_ = false;
   unsigned version_ = 11;
+  bool linger_ = false;  // the server refused the request: drain before closing
+  std::shared_ptr<std::array<char, 16384>> discard_;
+  size_t discarded_ = 0;
   bool busy_ = false;                         // a request is being handled or answered
   std::shared_ptr<Session> self_while_busy_;  // no async operation holds us meanwhile
 };
@@ -410,6 +446,7 @@ void HttpServer::shutdown(std::chrono::milliseconds grace) {
     std::lock_guard lock(state.gate->mutex);
     state.gate->open = false;
   }
+  state.keep_running.reset();
   state.io.stop();
   for (std::thread& thread : state.threads)
     thread.join();

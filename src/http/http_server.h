@@ -20,8 +20,8 @@ struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 8080;  // 0: any free port (see HttpServer::port)
   size_t io_threads = 2;
-  size_t max_body_bytes = 1 << 20;       // larger bodies get 413 before they are read
-  size_t max_header_bytes = 16 << 10;    // larger request heads get 431
+  size_t max_body_bytes = 1 << 20;        // larger bodies get 413 before they are read
+  size_t max_header_bytes = 16 << 10;     // larger request heads get 431
   std::chrono::seconds idle_timeout{60};  // a keep-alive connection with no request
   std::chrono::seconds read_timeout{30};  // from the first byte of a request to its end
   size_t max_connections = 1024;          // beyond this, new connections are closed at once

@@ -46,8 +46,8 @@ struct Sample {
 };
 
 std::string plugin_hook(const std::string& plugin, HookKind kind) {
-  return "plugin=\"" + prometheus_label(plugin) + "\",hook=\"" +
-         std::string(hook_kind_name(kind)) + "\"";
+  return "plugin=\"" + prometheus_label(plugin) + "\",hook=\"" + std::string(hook_kind_name(kind)) +
+         "\"";
 }
 
 }  // namespace

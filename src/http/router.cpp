@@ -71,14 +71,16 @@ Result<std::vector<std::string>> split_path(std::string_view path) {
 
 void Router::add(std::string method, std::string_view pattern, RouteHandler handler) {
   auto segments = split_path(pattern);
-  routes_.push_back({std::move(method), segments.ok() ? std::move(*segments) : std::vector<std::string>{},
+  routes_.push_back({std::move(method),
+                     segments.ok() ? std::move(*segments) : std::vector<std::string>{},
                      std::move(handler)});
 }
 
 void Router::handle(HttpRequest&& request, Responder respond) const {
   auto path = split_path(request.path);
   if (!path.ok())
-    return respond(error_response(400, "bad_request", path.error().message(), path.error().details()));
+    return respond(
+        error_response(400, "bad_request", path.error().message(), path.error().details()));
   const std::string method = request.method == "HEAD" ? "GET" : request.method;
   std::vector<std::string> allowed;
   RouteMatch found;
@@ -96,9 +98,9 @@ void Router::handle(HttpRequest&& request, Responder respond) const {
   std::string allow;
   for (const std::string& m : allowed)
     allow += (allow.empty() ? "" : ", ") + m;
-  HttpResponse response =
-      error_response(405, "method_not_allowed",
-                     request.method + " is not allowed on " + request.path + " (allowed: " + allow + ")");
+  HttpResponse response = error_response(
+      405, "method_not_allowed",
+      request.method + " is not allowed on " + request.path + " (allowed: " + allow + ")");
   response.set_header("allow", allow);
   respond(std::move(response));
 }

@@ -111,7 +111,8 @@ class Builder {
         config_.wasm_wasi = value.get<bool>();
         return;
       case SettingType::kCount: {
-        if (!value.is_number_unsigned() && !(value.is_number_integer() && value.get<int64_t>() >= 0))
+        if (!value.is_number_unsigned() &&
+            !(value.is_number_integer() && value.get<int64_t>() >= 0))
           return bad(setting, where, "must be a whole number");
         const uint64_t number = value.get<uint64_t>();
         if (number < setting.min || number > setting.max) {
@@ -191,8 +192,8 @@ Result<ServeConfig> load_serve_config(const ServeConfigSources& sources) {
     }
     auto text = read_file_capped(file, kMaxConfigBytes);
     if (!text.ok())
-      return Error(text.error().code(), "cannot read configuration file " + file + ": " +
-                                            text.error().message());
+      return Error(text.error().code(),
+                   "cannot read configuration file " + file + ": " + text.error().message());
     auto document = parse_json_text(*text, "configuration file " + file);
     if (!document.ok())
       return document.error();
@@ -206,8 +207,7 @@ Result<ServeConfig> load_serve_config(const ServeConfigSources& sources) {
     for (const auto& [key, value] : document->items()) {
       const ServeSetting* setting = find_setting(key);
       if (setting == nullptr || key == "config") {
-        builder.problem(key + " (" + file + ")",
-                        "unknown setting" + did_you_mean(key, names));
+        builder.problem(key + " (" + file + ")", "unknown setting" + did_you_mean(key, names));
         continue;
       }
       builder.apply(*setting, value, file);

@@ -45,9 +45,9 @@ struct ServeSetting {
 std::span<const ServeSetting> serve_settings();
 
 struct ServeConfigSources {
-  std::string file;                           // "" = none
-  std::map<std::string, std::string> env;     // the process environment, or a test's
-  std::map<std::string, std::string> flags;   // setting name → value given on the command line
+  std::string file;                          // "" = none
+  std::map<std::string, std::string> env;    // the process environment, or a test's
+  std::map<std::string, std::string> flags;  // setting name → value given on the command line
 };
 
 Result<ServeConfig> load_serve_config(const ServeConfigSources& sources);

@@ -37,10 +37,10 @@ Result<std::unique_ptr<Server>> Server::open(Host& host, ServerSetup setup) {
 Status Server::start(ServerOptions options) {
   if (http_)
     return Error(ErrorCode::kFailedPrecondition, "the server is already running");
-  auto http = HttpServer::start(std::move(options), [this](HttpRequest&& request,
-                                                           Responder respond) {
-    router_.handle(std::move(request), std::move(respond));
-  });
+  auto http =
+      HttpServer::start(std::move(options), [this](HttpRequest&& request, Responder respond) {
+        router_.handle(std::move(request), std::move(respond));
+      });
   if (!http.ok())
     return http.error();
   http_ = std::move(http).value();

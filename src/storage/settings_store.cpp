@@ -17,7 +17,7 @@ constexpr std::array<const char*, 1> kMigrations = {
     "tenant TEXT NOT NULL, plugin TEXT NOT NULL, enabled INTEGER NOT NULL, "
     "approved_permissions TEXT NOT NULL, approved_version TEXT NOT NULL, "
     "config TEXT NOT NULL, secrets TEXT NOT NULL, disabled_reason TEXT NOT NULL, "
-    "PRIMARY KEY(tenant, plugin)) WITHOUT ROWID",
+    "disabled_by_operator INTEGER NOT NULL, PRIMARY KEY(tenant, plugin)) WITHOUT ROWID",
 };
 
 enum StatementId { kLoad, kUpsert, kDelete, kStatementCount };
@@ -25,14 +25,16 @@ enum StatementId { kLoad, kUpsert, kDelete, kStatementCount };
 constexpr std::array<const char*, kStatementCount> kStatements = {
     // kLoad
     "SELECT plugin, enabled, approved_permissions, approved_version, config, secrets, "
-    "disabled_reason FROM plugin_settings WHERE tenant = ?1",
+    "disabled_reason, disabled_by_operator FROM plugin_settings WHERE tenant = ?1",
     // kUpsert
     "INSERT INTO plugin_settings(tenant, plugin, enabled, approved_permissions, "
-    "approved_version, config, secrets, disabled_reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+    "approved_version, config, secrets, disabled_reason, disabled_by_operator) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
     "ON CONFLICT(tenant, plugin) DO UPDATE SET enabled = excluded.enabled, "
     "approved_permissions = excluded.approved_permissions, "
     "approved_version = excluded.approved_version, config = excluded.config, "
-    "secrets = excluded.secrets, disabled_reason = excluded.disabled_reason",
+    "secrets = excluded.secrets, disabled_reason = excluded.disabled_reason, "
+    "disabled_by_operator = excluded.disabled_by_operator",
     // kDelete
     "DELETE FROM plugin_settings WHERE tenant = ?1 AND plugin = ?2",
 };
@@ -106,6 +108,7 @@ Status SettingsStore::load() {
       settings.config = std::move(*config);
       settings.secrets = std::move(*secrets);
       settings.disabled_reason = std::string(row.column_text(6));
+      settings.disabled_by_operator = row.column_int(7) != 0;
       plugins_[id] = std::move(settings);
     }
     return rc == SQLITE_DONE ? ok_status() : Status(row.error());
@@ -143,6 +146,7 @@ Status SettingsStore::update(const std::string& id,
         upsert.text(1, tenant_).text(2, id).integer(3, next.enabled ? 1 : 0);
         upsert.text(4, permissions).text(5, next.approved_version).text(6, config);
         upsert.text(7, secrets).text(8, next.disabled_reason);
+        upsert.integer(9, next.disabled_by_operator ? 1 : 0);
         return upsert.run();
       });
     });

@@ -28,7 +28,8 @@ struct PluginSettings {
   std::string approved_version;  // the version the grants were given to
   Json config;                   // null = defaults
   std::map<std::string, std::string> secrets;
-  std::string disabled_reason;  // why the host (not the operator) disabled it, e.g. strikes
+  std::string disabled_reason;        // why the host (not the operator) disabled it, e.g. strikes
+  bool disabled_by_operator = false;  // so a restart shows "disabled", not "validated"
 
   bool operator==(const PluginSettings&) const = default;
 };

@@ -59,7 +59,8 @@ Error sqlite_error(std::string_view what, sqlite3* db, int rc) {
 
 Result<std::unique_ptr<Database>> Database::open(const std::string& path,
                                                  const DatabaseOptions& options) {
-  const std::string what = "open " + Json(path).dump(-1, ' ', false, Json::error_handler_t::replace);
+  const std::string what =
+      "open " + Json(path).dump(-1, ' ', false, Json::error_handler_t::replace);
   if (path.find('\0') != std::string::npos) {
     return Error(ErrorCode::kInvalidArgument, what + ": path contains a NUL byte");
   }
@@ -157,8 +158,8 @@ Status Database::configure(const std::string& what, const DatabaseOptions& optio
   }
   // BEGIN IMMEDIATE takes the write lock before reading user_version, so two processes
   // opening a fresh file at once cannot both run the same migration.
-  if (Status s = transaction(
-          what, [&] { return migrate_in_transaction(what, options.migrations); });
+  if (Status s =
+          transaction(what, [&] { return migrate_in_transaction(what, options.migrations); });
       !s.ok()) {
     return s;
   }
@@ -166,8 +167,8 @@ Status Database::configure(const std::string& what, const DatabaseOptions& optio
   for (size_t id = 0; id < options.statements.size(); ++id) {
     // PERSISTENT: these live as long as the connection, so SQLite should not take their
     // memory from the lookaside pool meant for short-lived statements.
-    const int rc = sqlite3_prepare_v3(db_, options.statements[id], -1,
-                                      SQLITE_PREPARE_PERSISTENT, &statements_[id], nullptr);
+    const int rc = sqlite3_prepare_v3(db_, options.statements[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                      &statements_[id], nullptr);
     if (rc != SQLITE_OK) {
       return sqlite_error(what + ": preparing statements", db_, rc);
     }
@@ -184,8 +185,9 @@ Status Database::migrate_in_transaction(const std::string& what,
   const long long version = std::stoll(*text);  // user_version is a signed 32-bit field
   const auto latest = static_cast<long long>(migrations.size());
   if (version < 0) {
-    return Error(ErrorCode::kFailedPrecondition,
-                 what + ": schema version " + std::to_string(version) + " was not written by Outlet");
+    return Error(
+        ErrorCode::kFailedPrecondition,
+        what + ": schema version " + std::to_string(version) + " was not written by Outlet");
   }
   if (version > latest) {
     return Error(ErrorCode::kFailedPrecondition,
@@ -193,8 +195,8 @@ Status Database::migrate_in_transaction(const std::string& what,
                      " is newer than this build supports (" + std::to_string(latest) + ")");
   }
   for (auto v = static_cast<size_t>(version); v < migrations.size(); ++v) {
-    if (Status s = exec(what + ": migrating schema to version " + std::to_string(v + 1),
-                        migrations[v]);
+    if (Status s =
+            exec(what + ": migrating schema to version " + std::to_string(v + 1), migrations[v]);
         !s.ok()) {
       return s;
     }

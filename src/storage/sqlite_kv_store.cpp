@@ -93,7 +93,8 @@ Result<Json> parse_stored(std::string_view op, std::string_view key, std::string
 class SqliteKvStore final : public KvStore {
  public:
   static Result<std::unique_ptr<KvStore>> open(const std::string& path) {
-    auto db = sqlite::Database::open(path, {.migrations = kMigrations, .statements = kStatementSql});
+    auto db =
+        sqlite::Database::open(path, {.migrations = kMigrations, .statements = kStatementSql});
     if (!db.ok()) {
       return db.error();
     }

@@ -3,8 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -84,6 +84,7 @@ PluginSettings sample_settings() {
   settings.config = {{"greeting", "Hi"}, {"colors", {"#ff0000", "#00ff00"}}, {"count", 3}};
   settings.secrets = {{"apiKey", "s3cr3t"}, {"token", "abc"}};
   settings.disabled_reason = "5 consecutive failures";
+  settings.disabled_by_operator = true;
   return settings;
 }
 

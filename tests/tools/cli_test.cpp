@@ -51,7 +51,7 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, EverySubcommandHasHelp) {
-  for (const char* command : {"validate", "list", "test", "run", "demo", "call"}) {
+  for (const char* command : {"validate", "list", "test", "run", "demo", "call", "serve"}) {
     CliRun run = outlet(std::string(command) + " --help");
     EXPECT_EQ(run.status, 0) << command;
     EXPECT_THAT(run.output, HasSubstr("Usage")) << command;
