@@ -91,6 +91,14 @@ struct ManifestLimits {
   std::optional<uint64_t> memory_bytes;
 };
 
+// A page under /plugins/<id>/ that only an admin may open (seeds/003 `admin.pages`):
+// `path` is a glob ('*' matches anything, '/' included), e.g. "/admin/*".
+struct AdminPage {
+  std::string title;
+  std::string path;
+  std::string icon;
+};
+
 struct Author {
   std::string name;
   std::string email;
@@ -109,6 +117,7 @@ struct Manifest {
   std::string entrypoint;
   std::vector<std::string> permissions;
   std::vector<std::string> allowed_hosts;  // network.allowedHosts: host globs
+  std::vector<AdminPage> admin_pages;      // admin.pages
   std::vector<PluginEventSpec> events;
   std::vector<TriggerSpec> triggers;
   Json config_schema;  // null when the plugin has no settings
@@ -134,6 +143,8 @@ struct Manifest {
 
   bool has_permission(std::string_view permission) const;
   const PluginEventSpec* find_event(std::string_view name) const;
+  // Whether a path under /plugins/<id>/ (e.g. "/admin/api") is one of the admin pages.
+  bool is_admin_path(std::string_view path) const;
 };
 
 // What the host knows, so a manifest can be checked against it. Empty sets mean

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/glob.h"
 #include "core/json_schema.h"
 #include "core/json_text.h"
 #include "core/semver.h"
@@ -17,11 +18,11 @@ constexpr size_t kMaxListLength = 256;
 constexpr uint64_t kMaxEventPayloadBytes = 16ull * 1024 * 1024;
 
 const std::vector<std::string> kKnownFields = {
-    "$schema",    "id",     "name",          "description", "version",
-    "apiVersion", "kind",   "runtime",       "entrypoint",  "permissions",
-    "network",    "events", "triggers",      "config",      "relationships",
-    "load",       "limits", "compatibility", "authors",     "license",
-    "homepage",   "icon",   "category",      "kindData",    "subscriptions",
+    "$schema",       "id",      "name",          "description", "version",  "apiVersion",
+    "kind",          "runtime", "entrypoint",    "permissions", "network",  "events",
+    "triggers",      "config",  "relationships", "load",        "limits",   "compatibility",
+    "authors",       "license", "homepage",      "icon",        "category", "kindData",
+    "subscriptions", "admin",
 };
 
 std::string json_type_name(const Json& value) {
@@ -264,6 +265,7 @@ class ManifestParser {
     parse_runtime_and_entrypoint(document);
     parse_permissions(document);
     parse_network(document);
+    parse_admin(document);
     parse_events(document);
     parse_triggers(document);
     parse_config(document);
@@ -408,6 +410,41 @@ class ManifestParser {
       reader_.error(
           index_path("permissions", index),
           "unknown permission " + in_quotes(permission) + did_you_mean(permission, known));
+    }
+  }
+
+  void parse_admin(const Json& document) {
+    const Json& admin = reader_.object_field(document, "", "admin");
+    reader_.reject_unknown_fields(admin, "admin", {"pages"});
+    auto it = admin.find("pages");
+    if (it == admin.end() || it->is_null())
+      return;
+    if (!reader_.expect_type(*it, "admin.pages", Json::value_t::array, "an array"))
+      return;
+    if (it->size() > kMaxListLength) {
+      reader_.error("admin.pages",
+                    "must have at most " + std::to_string(kMaxListLength) + " entries");
+      return;
+    }
+    for (size_t i = 0; i < it->size(); ++i) {
+      const Json& item = (*it)[i];
+      const std::string path = index_path("admin.pages", i);
+      if (!reader_.expect_type(item, path, Json::value_t::object, "an object"))
+        continue;
+      reader_.reject_unknown_fields(item, path, {"title", "path", "icon"});
+      AdminPage page;
+      page.title = reader_.string_field(item, path, "title", true, 128);
+      page.path = reader_.string_field(item, path, "path", true, 256);
+      page.icon = reader_.string_field(item, path, "icon", false, 64);
+      if (!page.path.empty() &&
+          (page.path.front() != '/' || page.path.find("..") != std::string::npos ||
+           page.path.find('\\') != std::string::npos)) {
+        reader_.error(join_path(path, "path"),
+                      "must start with '/' and contain no \"..\" or backslash, e.g. \"/admin/*\"");
+        continue;
+      }
+      if (!page.path.empty())
+        parsed_.manifest.admin_pages.push_back(std::move(page));
     }
   }
 
@@ -910,6 +947,23 @@ const PluginEventSpec* Manifest::find_event(std::string_view event_name) const {
       return &spec;
   }
   return nullptr;
+}
+
+bool Manifest::is_admin_path(std::string_view path) const {
+  for (const AdminPage& page : admin_pages) {
+    if (glob_matches(path, page.path))
+      return true;
+    // "/admin" names a page and the folder it is served from: everything beneath it
+    // is gated too. Failing closed: an API an admin page calls is never left public.
+    std::string_view base = page.path;
+    while (!base.empty() && base.back() == '/')
+      base.remove_suffix(1);
+    if (base.find_first_of("*?") == std::string_view::npos && path.size() > base.size() &&
+        path.substr(0, base.size()) == base && path[base.size()] == '/') {
+      return true;
+    }
+  }
+  return false;
 }
 
 bool is_valid_plugin_id(std::string_view id) {

@@ -27,8 +27,8 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& permission_m
 
 // Fields that describe UI in Owncast's web app; they need Outlet's server.
 const std::set<std::string, std::less<>>& ui_fields() {
-  static const std::set<std::string, std::less<>> kFields = {
-      "admin", "actions", "styles", "scripts", "extraPageContent", "tabs"};
+  static const std::set<std::string, std::less<>> kFields = {"actions", "styles", "scripts",
+                                                             "extraPageContent", "tabs"};
   return kFields;
 }
 
@@ -145,6 +145,14 @@ Result<Json> translate_owncast_manifest(const Json& document, const std::string&
     }
   }
 
+  if (auto admin = document.find("admin"); admin != document.end()) {
+    if (!admin->is_object()) {
+      problems.push_back({"admin", "must be an object: {\"pages\": [{title, path, icon?}]}"});
+    } else {
+      manifest["admin"] = *admin;  // pages: the same fields and rules
+    }
+  }
+
   // Owncast's settings: {key: {type, default?, description?}} → a JSON Schema.
   if (auto config = document.find("config"); config != document.end()) {
     if (!config->is_object()) {
@@ -170,8 +178,8 @@ Result<Json> translate_owncast_manifest(const Json& document, const std::string&
 
   for (const auto& [key, value] : document.items()) {
     static const std::set<std::string, std::less<>> kKnown = {
-        "api", "name",   "slug",          "version", "description",
-        "bot", "config", "subscriptions", "network", "permissions"};
+        "api",    "name",          "slug",    "version",     "description", "bot",
+        "config", "subscriptions", "network", "permissions", "admin"};
     if (ui_fields().count(key) != 0) {
       notes.push_back({key, "is not supported yet: it needs Outlet's server (issue #5)"});
     } else if (key == "bot") {

@@ -7,10 +7,9 @@
 #include <string_view>
 #include <vector>
 
-namespace outlet {
+#include "core/glob.h"
 
-// '*' matches any run of characters and '?' any one.
-bool glob_matches(std::string_view text, std::string_view glob, bool ignore_case = false);
+namespace outlet {
 
 bool host_matches_glob(std::string_view host, int port, std::string_view glob);
 bool host_allowed(std::string_view host, int port, const std::vector<std::string>& globs);

@@ -310,17 +310,34 @@ class Routes {
 
 }  // namespace
 
+namespace {
+
+constexpr std::string_view kBearer = "Bearer ";
+
+bool has_bearer_scheme(const std::string& header) {
+  return header.size() > kBearer.size() &&
+         std::equal(kBearer.begin(), kBearer.end(), header.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) ==
+                  std::tolower(static_cast<unsigned char>(b));
+         });
+}
+
+}  // namespace
+
+std::optional<TokenInfo> bearer_token(const TokenStore& tokens, const HttpRequest& request) {
+  const std::string* header = request.header("authorization");
+  if (header == nullptr || !has_bearer_scheme(*header))
+    return std::nullopt;
+  return tokens.authenticate(std::string_view(*header).substr(kBearer.size()));
+}
+
 std::optional<HttpResponse> check_token(const TokenStore& tokens, const HttpRequest& request) {
   const std::string* header = request.header("authorization");
   if (header == nullptr)
     return unauthorized("this route needs an API token (Authorization: Bearer <token>)");
-  constexpr std::string_view kScheme = "Bearer ";
-  if (header->size() <= kScheme.size() ||
-      !std::equal(kScheme.begin(), kScheme.end(), header->begin(),
-                  [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+  if (!has_bearer_scheme(*header))
     return unauthorized("the Authorization header must be \"Bearer <token>\"");
-  }
-  auto token = tokens.authenticate(std::string_view(*header).substr(kScheme.size()));
+  auto token = bearer_token(tokens, request);
   if (!token)
     return unauthorized("the API token is not valid");
   const bool reading = request.method == "GET" || request.method == "HEAD";

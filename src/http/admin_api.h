@@ -26,6 +26,9 @@ struct AdminApi {
 
 void add_admin_routes(Router& router, const AdminApi& api);
 
+// The token a request's "Authorization: Bearer <token>" names, if it is valid.
+std::optional<TokenInfo> bearer_token(const TokenStore& tokens, const HttpRequest& request);
+
 // Checks the request's bearer token: null when it may proceed, else the 401/403 answer.
 // Reads (GET, HEAD) need any token; everything else needs `admin`.
 std::optional<HttpResponse> check_token(const TokenStore& tokens, const HttpRequest& request);

@@ -31,6 +31,8 @@ Result<std::unique_ptr<Server>> Server::open(Host& host, ServerSetup setup) {
                  queue->post(std::move(task));
                }};
   add_admin_routes(server->router_, api);
+  server->plugin_routes_ = std::make_shared<PluginRoutes>(host, *server->tokens_);
+  server->plugin_routes_->add_to(server->router_);
   return server;
 }
 
@@ -56,6 +58,8 @@ void Server::shutdown(std::chrono::milliseconds grace) {
     http_->shutdown(grace);
   if (admin_pool_)
     admin_pool_->wait_idle();
+  if (plugin_routes_)
+    plugin_routes_->wait_idle();
 }
 
 }  // namespace outlet::http

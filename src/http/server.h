@@ -1,5 +1,6 @@
-// The Outlet server around one Host: API tokens, the /v1 admin API, and whatever
-// routes a domain adds (the chat domain's ingest), on one HttpServer.
+// The Outlet server around one Host: API tokens, the /v1 admin API, plugins' own
+// routes under /plugins/<id>/, and whatever routes a domain adds (the chat domain's
+// ingest), on one HttpServer.
 //
 //   auto server = Server::open(host, {.data_dir = dir});
 //   (*server)->router().add(...);            // a domain's own routes, before start
@@ -14,6 +15,7 @@
 #include "http/admin_api.h"
 #include "http/http_server.h"
 #include "http/metrics.h"
+#include "http/plugin_routes.h"
 #include "http/router.h"
 #include "http/token_store.h"
 #include "outlet/host.h"
@@ -57,6 +59,7 @@ class Server {
   std::optional<std::string> first_admin_token_;
   std::unique_ptr<WorkerPool> admin_pool_;
   std::shared_ptr<SerialMailbox> admin_queue_;
+  std::shared_ptr<PluginRoutes> plugin_routes_;
   std::unique_ptr<HttpServer> http_;
 };
 
