@@ -602,3 +602,38 @@ TEST(ManifestTest, EmptyVocabularyChecksNoPermissionsOrKinds) {
 
 }  // namespace
 }  // namespace outlet
+
+namespace outlet {
+namespace {
+
+TEST(ManifestAdminPagesTest, PagesParseAndGateTheirPathsAndEverythingBeneath) {
+  const Manifest m =
+      parse_ok(with(minimal(), "admin",
+                    {{"pages",
+                      {{{"title", "Settings"}, {"path", "/admin"}, {"icon", "gear"}},
+                       {{"title", "Tools"}, {"path", "/tools/*.html"}}}}}))
+          .manifest;
+  ASSERT_EQ(m.admin_pages.size(), 2u);
+  EXPECT_EQ(m.admin_pages[0].icon, "gear");
+  for (const char* gated : {"/admin", "/admin/", "/admin/api/settings", "/tools/a.html"})
+    EXPECT_TRUE(m.is_admin_path(gated)) << gated;
+  for (const char* open : {"/", "/administrator", "/adminx/", "/tools/a.css", "/public/admin"})
+    EXPECT_FALSE(m.is_admin_path(open)) << open;
+}
+
+TEST(ManifestAdminPagesTest, BadPagesNameTheirField) {
+  EXPECT_THAT(parse_error(with(minimal(), "admin", {{"pages", {{{"title", "X"}, {"path", "admin"}}}}})),
+              HasSubstr("admin.pages[0].path: must start with '/'"));
+  EXPECT_THAT(parse_error(with(minimal(), "admin", {{"pages", {{{"path", "/a"}}}}})),
+              HasSubstr("admin.pages[0].title: is required"));
+  EXPECT_THAT(parse_error(with(minimal(), "admin",
+                               {{"pages", {{{"title", "X"}, {"path", "/a/../b"}}}}})),
+              HasSubstr("admin.pages[0].path"));
+  EXPECT_THAT(parse_error(with(minimal(), "admin", {{"pagez", Json::array()}})),
+              HasSubstr("admin.pagez: unknown field"));
+  EXPECT_THAT(parse_error(with(minimal(), "admin", {{"pages", "/admin"}})),
+              HasSubstr("admin.pages: must be an array"));
+}
+
+}  // namespace
+}  // namespace outlet

@@ -278,6 +278,63 @@ TEST_F(PluginRoutesTest, OnlyLoadedPluginsGrantedHttpServeAreReachable) {
   EXPECT_EQ(get("/plugins/site/").status, 404);
 }
 
+// seeds/003's admin-demo example, as an Owncast author wrote it: unmodified.
+TEST_F(PluginRoutesTest, AnOwncastProjectServesItsFilesAndAdminPagesUnmodified) {
+  const fs::path project = plugins_ / "admin-demo";
+  write(project / "plugin.manifest.json", R"({
+    "api": "1", "name": "Example Admin Demo", "slug": "admin-demo", "version": "0.2.1",
+    "description": "A public landing page plus an admin-gated settings panel and API",
+    "permissions": ["http.serve", "storage.kv"],
+    "admin": {"pages": [{"title": "Example Page 1", "path": "/admin", "icon": "gear"},
+                        {"title": "Example Page 2", "path": "/admin/anotherpage.html"}]}
+  })");
+  write(project / "src" / "plugin.js", R"js(
+const { definePlugin, owncast } = require("@owncast/plugin-sdk");
+function settings() {
+  return JSON.parse(owncast.kv.get("settings") || "{}");
+}
+module.exports = definePlugin({
+  onHttpRequest(req) {
+    if (req.method === "GET" && req.path === "/admin/api/settings") {
+      return { status: 200, headers: { "content-type": "application/json" },
+               body: JSON.stringify(settings()) };
+    }
+    if (req.method === "POST" && req.path === "/admin/api/settings") {
+      let parsed;
+      try { parsed = JSON.parse(req.body); } catch (e) { return { status: 400, body: "invalid JSON" }; }
+      owncast.kv.set("settings", JSON.stringify(parsed));
+      return { status: 204 };
+    }
+    return { status: 404 };
+  },
+});
+)js");
+  write(project / "public" / "index.html", "<h1>Welcome</h1>");
+  write(project / "public" / "admin" / "index.html", "<h1>Settings panel</h1>");
+  auto report = host_->discover(plugins_.string());
+  ASSERT_TRUE(report.ok());
+  ASSERT_TRUE(host_->approve("admin-demo").ok());
+  ASSERT_TRUE(host_->enable("admin-demo").ok());
+  ASSERT_EQ(host_->status("admin-demo")->state, PluginState::kLoaded)
+      << host_->status("admin-demo")->reason;
+
+  EXPECT_EQ(get("/plugins/admin-demo/").body, "<h1>Welcome</h1>");
+  EXPECT_EQ(get("/plugins/admin-demo/admin/").status, 401);
+  EXPECT_EQ(get("/plugins/admin-demo/admin/", bearer(admin_)).body, "<h1>Settings panel</h1>");
+  EXPECT_EQ(get("/plugins/admin-demo/admin/api/settings").status, 401);
+  EXPECT_EQ(fetch(server_->port(), "POST", "/plugins/admin-demo/admin/api/settings", {},
+                  R"({"theme": "dark"})")
+                .status,
+            401);
+  Reply saved = fetch(server_->port(), "POST", "/plugins/admin-demo/admin/api/settings",
+                      bearer(admin_), R"({"theme": "dark"})");
+  EXPECT_EQ(saved.status, 204) << saved.body;
+  Reply read = get("/plugins/admin-demo/admin/api/settings", bearer(admin_));
+  EXPECT_EQ(read.status, 200);
+  EXPECT_EQ(read.json(), (Json{{"theme", "dark"}}));
+  EXPECT_EQ(get("/plugins/admin-demo/missing").status, 404);
+}
+
 TEST(PluginAnswerTest, SetCookieKeepsItsAttributesButNotItsPathOrDomain) {
   EXPECT_EQ(confine_cookie("a=b", "/plugins/x/"), "a=b; Path=/plugins/x/");
   EXPECT_EQ(confine_cookie("a=b; path=/; DOMAIN=.example.com; Secure; SameSite=Lax", "/plugins/x/"),
