@@ -249,7 +249,7 @@
         browserPush: unsupported("notifications.send", "notifications.browserPush"),
         fediverse: unsupported("notifications.send", "notifications.fediverse"),
       }),
-      sse: freeze({ send: unsupported("http.sse", "sse.send") }),
+      sse: freeze({ send: granted("http.sse", "sse", "send") }),
     });
     return freeze({
       definePlugin: defineOwncastPlugin,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,10 +30,28 @@ struct HttpRequest {
   const std::string* header(std::string_view name) const;
 };
 
+// The body of a streamed response (Server-Sent Events), written as it comes. Every
+// method may be called from any thread.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  // Queues bytes for the client; false (and nothing queued) when the client has gone
+  // or is so far behind that its queue is full: a slow reader loses data, it never
+  // holds up the writer.
+  virtual bool push(std::string bytes) = 0;
+  virtual void close() = 0;
+  virtual bool is_open() const = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   Headers headers;
   std::string body;
+  // Set for a streamed response: once the head is sent (without a length; the body
+  // ends when the connection does), `on_stream_open` gets the sink; `on_stream_closed`
+  // runs once when the client leaves, the stream is closed, or the server stops.
+  std::function<void(std::shared_ptr<StreamSink>)> on_stream_open;
+  std::function<void()> on_stream_closed;
 
   void set_header(std::string name, std::string value);
   const std::string* header(std::string_view name) const;

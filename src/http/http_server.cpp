@@ -9,9 +9,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -30,6 +32,8 @@ using tcp = asio::ip::tcp;
 
 const std::string kServerHeader = std::string("outlet/") + kOutletVersion;
 constexpr size_t kMaxLingerBytes = 64 << 20;
+// What a stream's slow reader may have waiting before new data is dropped.
+constexpr size_t kMaxQueuedStreamBytes = 1 << 20;
 
 class Session;
 
@@ -56,7 +60,8 @@ struct HttpServer::State {
 
   std::mutex sessions_mutex;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // guarded by sessions_mutex
-  std::condition_variable idle;  // notified when in_flight drops, with sessions_mutex
+  // Notified when in_flight drops or a session ends, with sessions_mutex.
+  std::condition_variable idle;
 
   std::vector<std::thread> threads;
   std::atomic<bool> stopped{false};
@@ -93,6 +98,7 @@ class Session : public std::enable_shared_from_this<Session> {
   ~Session() {
     std::lock_guard lock(server_.sessions_mutex);
     server_.sessions.erase(this);
+    server_.idle.notify_all();
   }
 
   void start() {
@@ -103,7 +109,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // flight closes after its answer is written.
   void drain() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      if (!self->busy_)
+      if (self->sink_)
+        self->end_stream();
+      else if (!self->busy_)
         self->close();
     });
   }
@@ -222,6 +230,133 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
+  // --- Streamed responses (Server-Sent Events) ---
+
+  void start_stream(HttpResponse response) {
+    auto message = std::make_shared<bhttp::response<bhttp::empty_body>>();
+    fill(*message, response, /*keep_alive=*/false);
+    auto serializer = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*message);
+    on_stream_closed_ = std::move(response.on_stream_closed);
+    stream_.expires_after(server_.options.read_timeout);
+    bhttp::async_write_header(
+        stream_, *serializer,
+        [self = shared_from_this(), message, serializer,
+         opened = std::move(response.on_stream_open)](beast::error_code ec, size_t) {
+          // A stream is not a request in flight: shutdown does not wait for it.
+          self->finish();
+          self->sink_ = std::make_shared<SessionSink>(self);
+          if (ec)
+            return self->end_stream();
+          self->watch_for_disconnect();
+          opened(self->sink_);
+        });
+  }
+
+  // The client sends nothing on a stream; a read that ends means it has gone.
+  void watch_for_disconnect() {
+    stream_.expires_never();
+    stream_.async_read_some(asio::buffer(disconnect_probe_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec)
+                                return self->end_stream();
+                              self->watch_for_disconnect();
+                            });
+  }
+
+  // Writes the sink's queue, one chunk at a time, on the strand.
+  void write_next() {
+    if (stream_ended_)
+      return;
+    auto chunk = sink_->next();
+    if (!chunk)
+      return;
+    // A client that stops reading cannot hold a write forever.
+    stream_.expires_after(server_.options.read_timeout);
+    auto bytes = std::make_shared<std::string>(std::move(*chunk));
+    asio::async_write(stream_, asio::buffer(*bytes),
+                      [self = shared_from_this(), bytes](beast::error_code ec, size_t) {
+                        if (ec)
+                          return self->end_stream();
+                        self->sink_->written(bytes->size());
+                        self->write_next();
+                      });
+  }
+
+  void end_stream() {
+    if (stream_ended_)
+      return;
+    stream_ended_ = true;
+    if (sink_)
+      sink_->mark_closed();
+    close();
+    if (on_stream_closed_) {
+      auto closed = std::move(on_stream_closed_);
+      closed();
+    }
+  }
+
+  // The StreamSink a streamed response's owner pushes into, from any thread.
+  class SessionSink : public StreamSink {
+   public:
+    explicit SessionSink(const std::shared_ptr<Session>& session)
+        : session_(session), executor_(session->stream_.get_executor()) {}
+
+    bool push(std::string bytes) override {
+      std::lock_guard lock(mutex_);
+      if (!open_ || queued_bytes_ + bytes.size() > kMaxQueuedStreamBytes)
+        return false;
+      queued_bytes_ += bytes.size();
+      queue_.push_back(std::move(bytes));
+      if (!writing_) {
+        writing_ = true;
+        asio::post(executor_, [weak = session_] {
+          if (auto session = weak.lock())
+            session->write_next();
+        });
+      }
+      return true;
+    }
+    void close() override {
+      asio::post(executor_, [weak = session_] {
+        if (auto session = weak.lock())
+          session->end_stream();
+      });
+    }
+    bool is_open() const override {
+      std::lock_guard lock(mutex_);
+      return open_;
+    }
+
+    std::optional<std::string> next() {
+      std::lock_guard lock(mutex_);
+      if (queue_.empty()) {
+        writing_ = false;
+        return std::nullopt;
+      }
+      std::string chunk = std::move(queue_.front());
+      queue_.pop_front();
+      return chunk;
+    }
+    void written(size_t bytes) {
+      std::lock_guard lock(mutex_);
+      queued_bytes_ -= std::min(bytes, queued_bytes_);
+    }
+    void mark_closed() {
+      std::lock_guard lock(mutex_);
+      open_ = false;
+      queue_.clear();
+    }
+
+   private:
+    std::weak_ptr<Session> session_;
+    asio::any_io_executor executor_;
+    mutable std::mutex mutex_;
+    std::deque<std::string> queue_;  // guarded by mutex_
+    size_t queued_bytes_ = 0;        // guarded by mutex_; counts chunks until written
+    bool writing_ = false;           // guarded by mutex_: a write_next is scheduled or running
+    bool open_ = true;               // guarded by mutex_
+  };
+
   void begin() {
     busy_ = true;
     self_while_busy_ = shared_from_this();
@@ -247,6 +382,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write(HttpResponse response) {
+    if (response.on_stream_open && !head_)
+      return start_stream(std::move(response));
     const bool keep_alive = keep_alive_ && !server_.draining.load();
     if (head_) {
       auto message = std::make_shared<bhttp::response<bhttp::empty_body>>();
@@ -343,6 +480,10 @@ class Session : public std::enable_shared_from_this<Session> {
   bool linger_ = false;  // the server refused the request: drain before closing
   std::shared_ptr<std::array<char, 16384>> discard_;
   size_t discarded_ = 0;
+  std::shared_ptr<SessionSink> sink_;  // set once the response is a stream
+  std::function<void()> on_stream_closed_;
+  bool stream_ended_ = false;
+  std::array<char, 64> disconnect_probe_{};
   bool busy_ = false;                         // a request is being handled or answered
   std::shared_ptr<Session> self_while_busy_;  // no async operation holds us meanwhile
 };
@@ -440,7 +581,10 @@ void HttpServer::shutdown(std::chrono::milliseconds grace) {
   live.clear();
   {
     std::unique_lock lock(state.sessions_mutex);
-    state.idle.wait_for(lock, grace, [&state] { return state.in_flight.load() == 0; });
+    // Every connection closes on its own: idle ones and streams at once (on their
+    // strand), busy ones after their answer. Waiting for all of them, not just for
+    // the answers, lets those closes run before the I/O threads stop.
+    state.idle.wait_for(lock, grace, [&state] { return state.sessions.empty(); });
   }
   {
     std::lock_guard lock(state.gate->mutex);

@@ -138,9 +138,11 @@ HttpResponse plugin_answer_to_response(const std::string& plugin_id, const Json&
   return response;
 }
 
-PluginRoutes::PluginRoutes(Host& host, const TokenStore& tokens, PluginRouteLimits limits)
+PluginRoutes::PluginRoutes(Host& host, const TokenStore& tokens, std::shared_ptr<SseHub> sse,
+                           PluginRouteLimits limits)
     : host_(host),
       tokens_(tokens),
+      sse_(std::move(sse)),
       limits_(limits),
       pool_(std::make_unique<WorkerPool>(limits.worker_threads)) {}
 
@@ -158,6 +160,15 @@ std::shared_ptr<SerialMailbox> PluginRoutes::mailbox_for(const std::string& id) 
   return mailbox;
 }
 
+void PluginRoutes::tell(const std::string& plugin_id, const std::string& event, Json payload) {
+  Host& host = host_;
+  auto shared_payload = std::make_shared<Json>(std::move(payload));
+  mailbox_for(plugin_id)->post([&host, plugin_id, event, shared_payload] {
+    // No handler for it, or a failure (counted as a strike by the host): nothing to answer.
+    (void)host.request(plugin_id, event, *shared_payload);
+  });
+}
+
 void PluginRoutes::add_to(Router& router) {
   auto self = shared_from_this();
   for (std::string_view method : kMethods) {
@@ -172,12 +183,16 @@ void PluginRoutes::add_to(Router& router) {
 void PluginRoutes::handle(HttpRequest&& request, const std::string& id, const std::string& rest,
                           Responder respond) {
   auto status = host_.status(id);
-  const bool serving =
-      status && status->state == PluginState::kLoaded &&
-      status->manifest->has_permission("http.serve") &&
-      std::find(status->approved_permissions.begin(), status->approved_permissions.end(),
-                "http.serve") != status->approved_permissions.end();
-  if (!serving)
+  auto granted = [&status](const char* permission) {
+    return status->manifest->has_permission(permission) &&
+           std::find(status->approved_permissions.begin(), status->approved_permissions.end(),
+                     permission) != status->approved_permissions.end();
+  };
+  const bool loaded = status && status->state == PluginState::kLoaded;
+  const bool stream = rest == "_sse" || rest.rfind("_sse/", 0) == 0;
+  const bool reachable =
+      loaded && (stream ? sse_ != nullptr && granted("http.sse") : granted("http.serve"));
+  if (!reachable)
     return respond(error_response(404, "not_found", "no route for " + request.path));
   const std::string path = "/" + rest;
   if (rest.empty() && request.path.back() != '/') {
@@ -188,15 +203,27 @@ void PluginRoutes::handle(HttpRequest&& request, const std::string& id, const st
                         request.path + "/" + (request.query.empty() ? "" : "?" + request.query));
     return respond(std::move(redirect));
   }
-  if (rest == "_sse" || rest.rfind("_sse/", 0) == 0)
-    return respond(error_response(404, "not_found", "no event stream here"));
   const auto token = bearer_token(tokens_, request);
   const bool authenticated = token && token->role == Role::kAdmin;
-  if (status->manifest->is_admin_path(path) && !authenticated) {
+  const std::string channel = rest.size() > 5 ? rest.substr(5) : "";
+  const bool admin_only = status->manifest->is_admin_path(path) ||
+                          (stream && status->manifest->is_admin_path("/" + channel));
+  if (admin_only && !authenticated) {
     HttpResponse refused =
         error_response(401, "unauthenticated", "this page of \"" + id + "\" needs an admin token");
     refused.set_header("www-authenticate", "Bearer realm=\"outlet\"");
     return respond(std::move(refused));
+  }
+  if (stream) {
+    if (request.method != "GET") {
+      HttpResponse refused =
+          error_response(405, "method_not_allowed", "an event stream is read with GET");
+      refused.set_header("allow", "GET");
+      return respond(std::move(refused));
+    }
+    if (channel.find('/') != std::string::npos)
+      return respond(error_response(404, "not_found", "a channel name has no '/'"));
+    return respond(sse_->open(id, channel, Json()));
   }
   if (!status->source.root.empty()) {
     if (auto file = serve_static(status->source.root + "/public", rest, request))

@@ -1,7 +1,8 @@
 // /plugins/<id>/* (seeds/003): a plugin's public/ files, else its `http.request`
-// handler. Only a loaded plugin granted `http.serve` is reachable (anything else is
-// 404, so the URL space says nothing about what is installed); paths matching its
-// manifest's admin.pages need an admin token (401).
+// handler; /plugins/<id>/_sse/<channel> is the host-owned event stream. Only a
+// loaded plugin granted `http.serve` (`http.sse` for streams) is reachable
+// (anything else is 404, so the URL space says nothing about what is installed);
+// paths matching its manifest's admin.pages need an admin token (401).
 //
 // The handler gets {method, path, query, headers, body, remoteAddr, authenticated,
 // user} — headers without Cookie or Authorization — and answers {status?, headers?,
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "http/router.h"
+#include "http/sse_hub.h"
 #include "http/token_store.h"
 #include "outlet/host.h"
 
@@ -34,10 +36,15 @@ struct PluginRouteLimits {
 
 class PluginRoutes : public std::enable_shared_from_this<PluginRoutes> {
  public:
-  PluginRoutes(Host& host, const TokenStore& tokens, PluginRouteLimits limits = {});
+  // `sse` may be null: then /_sse/ streams are not offered.
+  PluginRoutes(Host& host, const TokenStore& tokens, std::shared_ptr<SseHub> sse,
+               PluginRouteLimits limits = {});
   ~PluginRoutes();
 
   void add_to(Router& router);
+  // Queues a request to one plugin (sse.connect, sse.disconnect) whose answer nobody
+  // waits for; a plugin without a handler for it simply does not get it.
+  void tell(const std::string& plugin_id, const std::string& event, Json payload);
   // Finishes queued plugin requests (their answers are dropped if the server stopped).
   void wait_idle();
 
@@ -48,6 +55,7 @@ class PluginRoutes : public std::enable_shared_from_this<PluginRoutes> {
 
   Host& host_;
   const TokenStore& tokens_;
+  std::shared_ptr<SseHub> sse_;
   PluginRouteLimits limits_;
   std::unique_ptr<WorkerPool> pool_;
   std::mutex mutex_;

@@ -31,8 +31,17 @@ Result<std::unique_ptr<Server>> Server::open(Host& host, ServerSetup setup) {
                  queue->post(std::move(task));
                }};
   add_admin_routes(server->router_, api);
-  server->plugin_routes_ = std::make_shared<PluginRoutes>(host, *server->tokens_);
+  server->sse_ = setup.sse;
+  server->plugin_routes_ = std::make_shared<PluginRoutes>(host, *server->tokens_, setup.sse);
   server->plugin_routes_->add_to(server->router_);
+  if (server->sse_) {
+    std::weak_ptr<PluginRoutes> routes = server->plugin_routes_;
+    server->sse_->set_notifier(
+        [routes](const std::string& plugin, const std::string& event, Json payload) {
+          if (auto live = routes.lock())
+            live->tell(plugin, event, std::move(payload));
+        });
+  }
   return server;
 }
 
@@ -56,6 +65,8 @@ uint16_t Server::port() const {
 void Server::shutdown(std::chrono::milliseconds grace) {
   if (http_)
     http_->shutdown(grace);
+  if (sse_)
+    sse_->set_notifier(nullptr);  // the streams are closed; their plugins are told no more
   if (admin_pool_)
     admin_pool_->wait_idle();
   if (plugin_routes_)

@@ -30,6 +30,9 @@ namespace outlet::http {
 struct ServerSetup {
   // server.sqlite3 (API tokens) lives here; empty: in memory (tests).
   std::string data_dir;
+  // Event streams for plugins; declared on the host (SseHub::declare) before its
+  // plugins loaded. Null: no /_sse/ routes.
+  std::shared_ptr<SseHub> sse;
 };
 
 class Server {
@@ -59,6 +62,7 @@ class Server {
   std::optional<std::string> first_admin_token_;
   std::unique_ptr<WorkerPool> admin_pool_;
   std::shared_ptr<SerialMailbox> admin_queue_;
+  std::shared_ptr<SseHub> sse_;
   std::shared_ptr<PluginRoutes> plugin_routes_;
   std::unique_ptr<HttpServer> http_;
 };

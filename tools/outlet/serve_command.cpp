@@ -60,6 +60,11 @@ int serve(const ServeFlags& flags) {
     return 1;
   }
   Host& host = *chat_host->host;
+  auto sse = std::make_shared<http::SseHub>();
+  if (Status declared = http::SseHub::declare(host, sse); !declared.ok()) {
+    print_error(declared.error());
+    return 1;
+  }
   auto report = host.discover(config->plugins_dir);
   if (!report.ok()) {
     print_error(report.error());
@@ -70,7 +75,7 @@ int serve(const ServeFlags& flags) {
   if (Status started = host.start(); !started.ok())
     print_error(started.error(), "warning: ");
 
-  auto server = http::Server::open(host, {.data_dir = config->data_dir});
+  auto server = http::Server::open(host, {.data_dir = config->data_dir, .sse = sse});
   if (!server.ok()) {
     print_error(server.error());
     return 1;
