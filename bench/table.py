@@ -26,7 +26,12 @@ def main(path):
             baseline = median
             ratio = "1.0 (baseline)"
         else:
-            ratio = f"{median / baseline:.1f}x" if baseline else "n/a"
+            if not baseline:
+                ratio = "n/a"
+            elif median / baseline < 0.1:
+                ratio = f"1/{baseline / median:,.0f} ({baseline / median:,.0f}x faster)"
+            else:
+                ratio = f"{median / baseline:.1f}x"
         print(f"| {name} | {median:.1f} ns | {min(values):.1f}..{max(values):.1f} ns | {ratio} |")
     ctx = data["context"]
     print(f"\n{ctx.get('num_cpus')} CPUs at {ctx.get('mhz_per_cpu')} MHz, {ctx.get('date')}")
