@@ -35,7 +35,7 @@ Json token_json(const TokenInfo& token) {
           {"created", iso8601(std::chrono::system_clock::from_time_t(token.created_unix))}};
 }
 
-HttpResponse unauthorized(std::string message) {
+HttpResponse unauthorized(const std::string& message) {
   HttpResponse response = error_response(401, "unauthenticated", message);
   response.set_header("www-authenticate", "Bearer realm=\"outlet\"");
   return response;
@@ -119,27 +119,28 @@ class Routes {
 
   // Reads answer on the I/O thread: they only copy the host's state.
   static void read(Router& router, const std::shared_ptr<Routes>& self, const std::string& pattern,
-                   Body body) {
-    router.add("GET", pattern,
-               [self, body](HttpRequest&& request, const RouteMatch& match, Responder respond) {
-                 if (auto refused = check_token(self->api_.tokens, request))
-                   return respond(std::move(*refused));
-                 respond(body(request, match));
-               });
+                   const Body& body) {
+    router.add(
+        "GET", pattern,
+        [self, body](HttpRequest&& request, const RouteMatch& match, const Responder& respond) {
+          if (auto refused = check_token(self->api_.tokens, request))
+            return respond(std::move(*refused));
+          respond(body(request, match));
+        });
   }
 
   // Mutations run one at a time, off the I/O threads.
   static void write(Router& router, const std::shared_ptr<Routes>& self, const char* method,
-                    const std::string& pattern, Body body) {
-    router.add(method, pattern,
-               [self, body](HttpRequest&& request, const RouteMatch& match, Responder respond) {
-                 if (auto refused = check_token(self->api_.tokens, request))
-                   return respond(std::move(*refused));
-                 auto shared_request = std::make_shared<HttpRequest>(std::move(request));
-                 self->api_.run_serially([body, shared_request, match, respond] {
-                   respond(body(*shared_request, match));
-                 });
-               });
+                    const std::string& pattern, const Body& body) {
+    router.add(
+        method, pattern,
+        [self, body](HttpRequest&& request, const RouteMatch& match, const Responder& respond) {
+          if (auto refused = check_token(self->api_.tokens, request))
+            return respond(std::move(*refused));
+          auto shared_request = std::make_shared<HttpRequest>(std::move(request));
+          self->api_.run_serially(
+              [body, shared_request, match, respond] { respond(body(*shared_request, match)); });
+        });
   }
 
   HttpResponse health() const {

@@ -173,15 +173,14 @@ void PluginRoutes::add_to(Router& router) {
   auto self = shared_from_this();
   for (std::string_view method : kMethods) {
     router.add(std::string(method), "/plugins/{id}/{rest*}",
-               [self](HttpRequest&& request, const RouteMatch& match, Responder respond) {
-                 self->handle(std::move(request), match.param("id"), match.param("rest"),
-                              std::move(respond));
+               [self](HttpRequest&& request, const RouteMatch& match, const Responder& respond) {
+                 self->handle(std::move(request), match.param("id"), match.param("rest"), respond);
                });
   }
 }
 
 void PluginRoutes::handle(HttpRequest&& request, const std::string& id, const std::string& rest,
-                          Responder respond) {
+                          const Responder& respond) {
   auto status = host_.status(id);
   auto granted = [&status](const char* permission) {
     return status->manifest->has_permission(permission) &&

@@ -50,7 +50,7 @@ class PluginRoutes : public std::enable_shared_from_this<PluginRoutes> {
 
  private:
   void handle(HttpRequest&& request, const std::string& id, const std::string& rest,
-              Responder respond);
+              const Responder& respond);
   std::shared_ptr<SerialMailbox> mailbox_for(const std::string& id);
 
   Host& host_;

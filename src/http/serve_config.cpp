@@ -202,6 +202,7 @@ Result<ServeConfig> load_serve_config(const ServeConfigSources& sources) {
                    {{file, "must be a JSON object of settings"}});
     }
     std::vector<std::string> names;
+    names.reserve(kSettings.size());
     for (const ServeSetting& setting : kSettings)
       names.emplace_back(setting.name);
     for (const auto& [key, value] : document->items()) {

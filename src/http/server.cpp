@@ -11,7 +11,7 @@ Server::~Server() {
   shutdown(std::chrono::milliseconds(0));
 }
 
-Result<std::unique_ptr<Server>> Server::open(Host& host, ServerSetup setup) {
+Result<std::unique_ptr<Server>> Server::open(Host& host, const ServerSetup& setup) {
   auto tokens = TokenStore::open(setup.data_dir.empty() ? "" : setup.data_dir + "/server.sqlite3");
   if (!tokens.ok())
     return tokens.error();

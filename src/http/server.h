@@ -37,7 +37,7 @@ struct ServerSetup {
 
 class Server {
  public:
-  static Result<std::unique_ptr<Server>> open(Host& host, ServerSetup setup);
+  static Result<std::unique_ptr<Server>> open(Host& host, const ServerSetup& setup);
   ~Server();
 
   Router& router() { return router_; }

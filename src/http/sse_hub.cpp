@@ -80,7 +80,8 @@ HttpResponse SseHub::open(const std::string& plugin_id, const std::string& chann
   response.set_header("content-type", "text/event-stream");
   response.set_header("cache-control", "no-cache");
   response.set_header("x-accel-buffering", "no");  // proxies must not hold frames back
-  response.on_stream_open = [this, id, plugin_id, channel, user](std::shared_ptr<StreamSink> sink) {
+  response.on_stream_open = [this, id, plugin_id, channel,
+                             user](const std::shared_ptr<StreamSink>& sink) {
     Notifier notify;
     {
       std::lock_guard lock(mutex_);
