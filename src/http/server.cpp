@@ -35,6 +35,15 @@ Result<std::unique_ptr<Server>> Server::open(Host& host, const ServerSetup& setu
   server->plugin_routes_ = std::make_shared<PluginRoutes>(host, *server->tokens_, setup.sse);
   server->plugin_routes_->add_to(server->router_);
   if (server->sse_) {
+    // A plugin that stops (disabled, failed, unloaded) stops streaming: its browsers
+    // see the stream end (and EventSource retries, reaching a 404 until it is back).
+    std::weak_ptr<SseHub> hub = server->sse_;
+    host.on_state_change([hub](const std::string& id, const StateChange& change) {
+      if (change.from == PluginState::kLoaded && change.to != PluginState::kLoaded) {
+        if (auto live = hub.lock())
+          live->close_all(id);
+      }
+    });
     std::weak_ptr<PluginRoutes> routes = server->plugin_routes_;
     server->sse_->set_notifier(
         [routes](const std::string& plugin, const std::string& event, Json payload) {

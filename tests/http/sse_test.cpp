@@ -232,6 +232,15 @@ TEST_F(SseTest, ShutdownClosesStreamsAndTellsThePlugin) {
   EXPECT_TRUE(kv_has_prefix("disconnected:"));
 }
 
+TEST_F(SseTest, DisablingThePluginEndsItsStreams) {
+  StreamClient client(server_->port(), "/plugins/live/_sse/overlay");
+  ASSERT_TRUE(client.read_until(": connected\n\n"));
+  ASSERT_TRUE(host_->disable("live").ok());
+  EXPECT_TRUE(client.ends());
+  EXPECT_EQ(outlet::testing::fetch(server_->port(), "GET", "/plugins/live/_sse/overlay").status,
+            404);
+}
+
 TEST_F(SseTest, SendChecksItsArguments) {
   // Through a plugin as it would call it: the host function's own checks.
   write_plugin("loud", {"http.sse"}, R"lua(
