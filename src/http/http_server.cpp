@@ -116,8 +116,19 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // A handler that never answered would keep its session forever; shutdown lets go.
-  void release() { self_while_busy_.reset(); }
+  // After the I/O threads stopped (single-threaded): a handler that never answered
+  // would keep its session forever, and a stream's owner must hear that it ended.
+  void abandon() {
+    self_while_busy_.reset();
+    if (sink_ && !stream_ended_) {
+      stream_ended_ = true;
+      sink_->mark_closed();
+      if (on_stream_closed_) {
+        auto closed = std::move(on_stream_closed_);
+        closed();
+      }
+    }
+  }
 
  private:
   void read_header() {
@@ -244,7 +255,7 @@ class Session : public std::enable_shared_from_this<Session> {
          opened = std::move(response.on_stream_open)](beast::error_code ec, size_t) {
           // A stream is not a request in flight: shutdown does not wait for it.
           self->finish();
-          self->sink_ = std::make_shared<SessionSink>(self);
+          self->sink_ = std::make_shared<SessionSink>(self, self->server_.gate);
           if (ec)
             return self->end_stream();
           self->watch_for_disconnect();
@@ -298,8 +309,11 @@ class Session : public std::enable_shared_from_this<Session> {
   // The StreamSink a streamed response's owner pushes into, from any thread.
   class SessionSink : public StreamSink {
    public:
-    explicit SessionSink(const std::shared_ptr<Session>& session)
-        : session_(session), executor_(session->stream_.get_executor()) {}
+    // No executor is kept: the sink may outlive the server (its owner holds it), and
+    // reaches the session only through the gate that closes when the server stops.
+    SessionSink(const std::shared_ptr<Session>& session,
+                std::shared_ptr<HttpServer::State::Gate> gate)
+        : session_(session), gate_(std::move(gate)) {}
 
     bool push(std::string bytes) override {
       std::lock_guard lock(mutex_);
@@ -309,18 +323,12 @@ class Session : public std::enable_shared_from_this<Session> {
       queue_.push_back(std::move(bytes));
       if (!writing_) {
         writing_ = true;
-        asio::post(executor_, [weak = session_] {
-          if (auto session = weak.lock())
-            session->write_next();
-        });
+        on_strand([](Session& session) { session.write_next(); });
       }
       return true;
     }
     void close() override {
-      asio::post(executor_, [weak = session_] {
-        if (auto session = weak.lock())
-          session->end_stream();
-      });
+      on_strand([](Session& session) { session.end_stream(); });
     }
     bool is_open() const override {
       std::lock_guard lock(mutex_);
@@ -348,8 +356,17 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
    private:
+    void on_strand(void (*action)(Session&)) {
+      std::lock_guard gate_lock(gate_->mutex);
+      if (!gate_->open)
+        return;
+      if (auto session = session_.lock()) {
+        asio::post(session->stream_.get_executor(), [session, action] { action(*session); });
+      }
+    }
+
     std::weak_ptr<Session> session_;
-    asio::any_io_executor executor_;
+    std::shared_ptr<HttpServer::State::Gate> gate_;
     mutable std::mutex mutex_;
     std::deque<std::string> queue_;  // guarded by mutex_
     size_t queued_bytes_ = 0;        // guarded by mutex_; counts chunks until written
@@ -605,7 +622,7 @@ void HttpServer::shutdown(std::chrono::milliseconds grace) {
     }
   }
   for (auto& session : live)
-    session->release();
+    session->abandon();
 }
 
 }  // namespace outlet::http
