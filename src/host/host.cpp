@@ -85,6 +85,12 @@ Result<std::unique_ptr<Host>> Host::create(HostOptions options) {
   if (!settings.ok())
     return settings.error();
   host->settings_ = std::move(settings).value();
+  if (!o.data_dir.empty()) {
+    if (Status imported = host->settings_->import_json_file(o.data_dir + "/settings.json");
+        !imported.ok()) {
+      return imported.error();
+    }
+  }
   if (o.kv) {
     host->kv_ = o.kv;
   } else if (!o.data_dir.empty()) {

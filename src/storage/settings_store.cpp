@@ -2,14 +2,18 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 
 #include "core/json_text.h"
 #include "core/text.h"
+#include "outlet/discovery.h"
 #include "storage/guarded.h"
 #include "storage/sqlite_database.h"
 
 namespace outlet {
 namespace {
+
+constexpr size_t kMaxLegacyFileBytes = 64 << 20;
 
 // Lists and maps are JSON text in their columns: they are read whole and never queried.
 constexpr std::array<const char*, 1> kMigrations = {
@@ -137,18 +141,8 @@ Status SettingsStore::update(const std::string& id,
   change(next);
   if (db_) {
     Status written = guarded("settings.update", [&]() -> Status {
-      const std::string permissions = Json(next.approved_permissions).dump();
-      const std::string config = dump_json(next.config);
-      const std::string secrets = Json(next.secrets).dump();
       std::lock_guard db_lock(db_->mutex());
-      return db_->transaction("settings.update", [&] {
-        sqlite::Query upsert(*db_, kUpsert, "settings.update");
-        upsert.text(1, tenant_).text(2, id).integer(3, next.enabled ? 1 : 0);
-        upsert.text(4, permissions).text(5, next.approved_version).text(6, config);
-        upsert.text(7, secrets).text(8, next.disabled_reason);
-        upsert.integer(9, next.disabled_by_operator ? 1 : 0);
-        return upsert.run();
-      });
+      return db_->transaction("settings.update", [&] { return write_row(id, next); });
     });
     if (!written.ok()) {
       return written;
@@ -156,6 +150,72 @@ Status SettingsStore::update(const std::string& id,
   }
   plugins_[id] = std::move(next);
   return {};
+}
+
+Status SettingsStore::write_row(const std::string& id, const PluginSettings& settings) {
+  const std::string permissions = Json(settings.approved_permissions).dump();
+  const std::string config = dump_json(settings.config);
+  const std::string secrets = Json(settings.secrets).dump();
+  sqlite::Query upsert(*db_, kUpsert, "settings.update");
+  upsert.text(1, tenant_).text(2, id).integer(3, settings.enabled ? 1 : 0);
+  upsert.text(4, permissions).text(5, settings.approved_version).text(6, config);
+  upsert.text(7, secrets).text(8, settings.disabled_reason);
+  upsert.integer(9, settings.disabled_by_operator ? 1 : 0);
+  return upsert.run();
+}
+
+Status SettingsStore::import_json_file(const std::string& json_path) {
+  std::error_code ec;
+  if (!db_ || !std::filesystem::exists(json_path, ec))
+    return ok_status();
+  std::lock_guard lock(mutex_);
+  if (!plugins_.empty())
+    return ok_status();  // decisions are already here: the file is history
+  const std::string what = "settings file " + json_path;
+  auto text = read_file_capped(json_path, kMaxLegacyFileBytes);
+  if (!text.ok())
+    return Error(text.error().code(), what + ": " + text.error().message());
+  auto document = parse_json_text(*text, what);
+  if (!document.ok())
+    return document.error();
+  if (!document->is_object() || document->value("version", Json()) != Json(1) ||
+      !document->value("plugins", Json()).is_object()) {
+    return Error(ErrorCode::kInvalidArgument, what + " cannot be imported",
+                 {{"", "must be {\"version\": 1, \"plugins\": {...}}"}});
+  }
+  std::map<std::string, PluginSettings> imported;
+  for (const auto& [id, entry] : (*document)["plugins"].items()) {
+    try {
+      PluginSettings settings;
+      settings.enabled = entry.value("enabled", false);
+      settings.approved_permissions =
+          entry.value("approvedPermissions", std::vector<std::string>{});
+      settings.approved_version = entry.value("approvedVersion", std::string());
+      settings.config = entry.value("config", Json());
+      settings.secrets = entry.value("secrets", std::map<std::string, std::string>{});
+      settings.disabled_reason = entry.value("disabledReason", std::string());
+      imported[id] = std::move(settings);
+    } catch (const Json::exception& e) {
+      return Error(ErrorCode::kInvalidArgument, what + " cannot be imported",
+                   {{"plugins." + id, e.what()}});
+    }
+  }
+  Status written = guarded("settings.import", [&]() -> Status {
+    std::lock_guard db_lock(db_->mutex());
+    return db_->transaction("settings.import", [&]() -> Status {
+      for (const auto& [id, settings] : imported) {
+        if (Status s = write_row(id, settings); !s.ok())
+          return s;
+      }
+      return ok_status();
+    });
+  });
+  if (!written.ok())
+    return written;
+  plugins_ = std::move(imported);
+  // Renamed, not deleted: the operator can see what was imported, and it is not read again.
+  std::filesystem::rename(json_path, json_path + ".imported", ec);
+  return ok_status();
 }
 
 Status SettingsStore::remove(const std::string& id) {

@@ -55,9 +55,16 @@ class SettingsStore {
   // The permissions the sandbox gets: declared ∩ approved.
   std::vector<std::string> effective_grants(const Manifest& manifest) const;
 
+  // Imports the JSON file earlier versions kept settings in ({"version": 1,
+  // "plugins": {...}}) when this tenant has no settings yet, then renames it to
+  // "<file>.imported". A file that cannot be read or parsed is an error and is left
+  // as it is; so is the store.
+  Status import_json_file(const std::string& json_path);
+
   const std::string& path() const { return path_; }
 
  private:
+  Status write_row(const std::string& id, const PluginSettings& settings);  // in a transaction
   SettingsStore(std::string path, std::string tenant);
   Status load();
 

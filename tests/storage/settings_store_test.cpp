@@ -239,6 +239,44 @@ TEST_F(SettingsStoreTest, AFailedWriteChangesNothingInMemoryOrOnDisk) {
   EXPECT_EQ(reopened->get("greeter"), sample_settings());
 }
 
+TEST_F(SettingsStoreTest, ASettingsJsonFileFromAnEarlierVersionIsImportedOnce) {
+  const fs::path legacy = dir_ / "settings.json";
+  {
+    std::ofstream out(legacy);
+    out << R"({"version": 1, "plugins": {"greeter": {"enabled": true,
+        "approvedPermissions": ["chat.send", "storage.kv"], "approvedVersion": "1.2.0",
+        "config": {"greeting": "Hi"}, "secrets": {"apiKey": "s3cr3t"},
+        "disabledReason": "5 consecutive failures"}, "other": {}}})";
+  }
+  {
+    auto store = open_ok();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->import_json_file(legacy.string()).ok());
+    EXPECT_TRUE(store->get("greeter").enabled);
+    EXPECT_EQ(store->get("greeter").secrets.at("apiKey"), "s3cr3t");
+    EXPECT_THAT(store->ids(), ElementsAre("greeter", "other"));
+  }
+  EXPECT_FALSE(fs::exists(legacy));
+  EXPECT_TRUE(fs::exists(dir_ / "settings.json.imported"));
+  auto reopened = open_ok();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->get("greeter").approved_permissions,
+            (std::vector<std::string>{"chat.send", "storage.kv"}));
+  EXPECT_EQ(reopened->get("greeter").config, (Json{{"greeting", "Hi"}}));
+}
+
+TEST_F(SettingsStoreTest, AnUnreadableSettingsJsonIsAnErrorAndNothingIsImported) {
+  const fs::path legacy = dir_ / "settings.json";
+  std::ofstream(legacy) << R"({"version": 1, "plugins": {"greeter": {"enabled": "yes"}}})";
+  auto store = open_ok();
+  ASSERT_NE(store, nullptr);
+  Status imported = store->import_json_file(legacy.string());
+  ASSERT_FALSE(imported.ok());
+  EXPECT_THAT(imported.error().to_string(), HasSubstr("plugins.greeter"));
+  EXPECT_THAT(store->ids(), IsEmpty());
+  EXPECT_TRUE(fs::exists(legacy)) << "left for the operator to fix";
+}
+
 TEST(SettingsStoreMemoryTest, EmptyPathKeepsEverythingInMemory) {
   auto store = SettingsStore::open("");
   ASSERT_TRUE(store.ok());
