@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -40,8 +42,10 @@ class Session;
 }  // namespace
 
 // Shared by the server object and every session. Sessions point back at it with a raw
-// pointer: they never outlive it, because the io_context (declared last, destroyed
-// first) destroys every handler, and with them every session, before the rest goes.
+// pointer: they never outlive it, because the io_context (declared after everything a
+// session uses, so destroyed before it) destroys every handler, and with them every
+// session, before the rest goes. The acceptor and timer come after the io_context:
+// I/O objects go before their context.
 struct HttpServer::State {
   ServerOptions options;
   Handler handler;
@@ -70,7 +74,11 @@ struct HttpServer::State {
   // waiting for its handler has none, and after shutdown closes the acceptor that
   // may be all there is.
   asio::executor_work_guard<asio::io_context::executor_type> keep_running{io.get_executor()};
+  // The acceptor and its retry timer are used only on this strand (accepting and
+  // shutdown's close run on different threads otherwise).
+  asio::strand<asio::io_context::executor_type> accept_strand{asio::make_strand(io)};
   tcp::acceptor acceptor{io};
+  asio::steady_timer accept_retry{io};
 
   void finished_one() {
     std::lock_guard lock(sessions_mutex);
@@ -507,24 +515,34 @@ class Session : public std::enable_shared_from_this<Session> {
 
 void accept_next(HttpServer::State& server) {
   server.acceptor.async_accept(
-      asio::make_strand(server.io), [&server](beast::error_code ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || !server.acceptor.is_open())
-          return;
-        if (!ec) {
-          std::unique_lock lock(server.sessions_mutex);
-          if (server.sessions.size() >= server.options.max_connections) {
-            lock.unlock();
-            beast::error_code ignored;
-            socket.close(ignored);
-          } else {
-            auto session = std::make_shared<Session>(std::move(socket), server);
-            server.sessions.emplace(session.get(), session);
-            lock.unlock();
-            session->start();
-          }
-        }
-        accept_next(server);
-      });
+      asio::make_strand(server.io),
+      asio::bind_executor(
+          server.accept_strand, [&server](beast::error_code ec, tcp::socket socket) {
+            if (ec == asio::error::operation_aborted || !server.acceptor.is_open())
+              return;
+            if (!ec) {
+              std::unique_lock lock(server.sessions_mutex);
+              if (server.sessions.size() >= server.options.max_connections) {
+                lock.unlock();
+                beast::error_code ignored;
+                socket.close(ignored);
+              } else {
+                auto session = std::make_shared<Session>(std::move(socket), server);
+                server.sessions.emplace(session.get(), session);
+                lock.unlock();
+                session->start();
+              }
+              return accept_next(server);
+            }
+            // Out of file descriptors (or a like failure): retrying at once would fail at
+            // once, forever, at full CPU. Wait a little; closing connections frees some.
+            server.accept_retry.expires_after(std::chrono::milliseconds(50));
+            server.accept_retry.async_wait(
+                asio::bind_executor(server.accept_strand, [&server](beast::error_code wait_ec) {
+                  if (!wait_ec && server.acceptor.is_open())
+                    accept_next(server);
+                }));
+          }));
 }
 
 }  // namespace
@@ -581,9 +599,10 @@ void HttpServer::shutdown(std::chrono::milliseconds grace) {
   if (state.stopped.exchange(true))
     return;
   state.draining = true;
-  asio::post(state.io, [&state] {
+  asio::post(state.accept_strand, [&state] {
     beast::error_code ignored;
     state.acceptor.close(ignored);
+    state.accept_retry.cancel();
   });
   std::vector<std::shared_ptr<Session>> live;
   {
