@@ -86,8 +86,7 @@ Result<std::unique_ptr<TriggerMatcher>> TriggerMatcher::build(
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   matcher->keywords_.build();
   if (!matcher->pattern_orders_.empty() && !matcher->patterns_->Compile()) {
-    return Error(ErrorCode::kResourceExhausted,
-                 "the trigger patterns do not fit in one matcher",
+    return Error(ErrorCode::kResourceExhausted, "the trigger patterns do not fit in one matcher",
                  {{"triggers", std::to_string(matcher->pattern_orders_.size()) +
                                    " patterns need more than 64 MiB"}});
   }

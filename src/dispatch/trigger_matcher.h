@@ -37,8 +37,8 @@ struct TriggerRef {
 struct TriggerMatch {
   std::span<const TriggerRef> moderate;  // every moderate trigger, in order
   const TriggerRef* first = nullptr;     // the first command, keyword or pattern that matched
-  std::string command_word;          // for a command: the word as typed (lower case)
-  std::string command_arguments;     // for a command: the text after the word, trimmed
+  std::string command_word;              // for a command: the word as typed (lower case)
+  std::string command_arguments;         // for a command: the text after the word, trimmed
 };
 
 class TriggerMatcher {
@@ -60,10 +60,10 @@ class TriggerMatcher {
 
   std::vector<TriggerRef> all_;  // by order
   std::vector<TriggerRef> moderate_;
-  std::vector<std::string> prefixes_;                         // distinct command prefixes
-  std::unordered_map<std::string, uint32_t> commands_;        // prefix '\0' word → order
-  LiteralSet keywords_;                                       // literal → order
-  std::unique_ptr<RE2::Set> patterns_;                        // index → pattern_orders_
+  std::vector<std::string> prefixes_;                   // distinct command prefixes
+  std::unordered_map<std::string, uint32_t> commands_;  // prefix '\0' word → order
+  LiteralSet keywords_;                                 // literal → order
+  std::unique_ptr<RE2::Set> patterns_;                  // index → pattern_orders_
   std::vector<uint32_t> pattern_orders_;
   std::unordered_map<std::string, std::vector<uint32_t>> events_;
   std::vector<TriggerRef> timers_;

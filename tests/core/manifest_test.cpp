@@ -607,12 +607,11 @@ namespace outlet {
 namespace {
 
 TEST(ManifestAdminPagesTest, PagesParseAndGateTheirPathsAndEverythingBeneath) {
-  const Manifest m =
-      parse_ok(with(minimal(), "admin",
-                    {{"pages",
-                      {{{"title", "Settings"}, {"path", "/admin"}, {"icon", "gear"}},
-                       {{"title", "Tools"}, {"path", "/tools/*.html"}}}}}))
-          .manifest;
+  const Manifest m = parse_ok(with(minimal(), "admin",
+                                   {{"pages",
+                                     {{{"title", "Settings"}, {"path", "/admin"}, {"icon", "gear"}},
+                                      {{"title", "Tools"}, {"path", "/tools/*.html"}}}}}))
+                         .manifest;
   ASSERT_EQ(m.admin_pages.size(), 2u);
   EXPECT_EQ(m.admin_pages[0].icon, "gear");
   for (const char* gated : {"/admin", "/admin/", "/admin/api/settings", "/tools/a.html"})
@@ -622,13 +621,14 @@ TEST(ManifestAdminPagesTest, PagesParseAndGateTheirPathsAndEverythingBeneath) {
 }
 
 TEST(ManifestAdminPagesTest, BadPagesNameTheirField) {
-  EXPECT_THAT(parse_error(with(minimal(), "admin", {{"pages", {{{"title", "X"}, {"path", "admin"}}}}})),
-              HasSubstr("admin.pages[0].path: must start with '/'"));
+  EXPECT_THAT(
+      parse_error(with(minimal(), "admin", {{"pages", {{{"title", "X"}, {"path", "admin"}}}}})),
+      HasSubstr("admin.pages[0].path: must start with '/'"));
   EXPECT_THAT(parse_error(with(minimal(), "admin", {{"pages", {{{"path", "/a"}}}}})),
               HasSubstr("admin.pages[0].title: is required"));
-  EXPECT_THAT(parse_error(with(minimal(), "admin",
-                               {{"pages", {{{"title", "X"}, {"path", "/a/../b"}}}}})),
-              HasSubstr("admin.pages[0].path"));
+  EXPECT_THAT(
+      parse_error(with(minimal(), "admin", {{"pages", {{{"title", "X"}, {"path", "/a/../b"}}}}})),
+      HasSubstr("admin.pages[0].path"));
   EXPECT_THAT(parse_error(with(minimal(), "admin", {{"pagez", Json::array()}})),
               HasSubstr("admin.pagez: unknown field"));
   EXPECT_THAT(parse_error(with(minimal(), "admin", {{"pages", "/admin"}})),
