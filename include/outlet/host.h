@@ -148,6 +148,8 @@ class Host {
   KvStore& kv() { return *kv_; }
   std::string kv_namespace(const std::string& plugin_id) const;
 
+  // Every lifecycle step; a reload that swapped in a new instance reports a change
+  // from loaded to loaded (its reason names the version).
   void on_state_change(std::function<void(const std::string& id, const StateChange&)> observer);
   void on_emit(std::function<void(const EmitRecord&)> observer);
 

@@ -52,6 +52,7 @@ class TriggerMatcher {
   TriggerMatch match_message(std::string_view text) const;
   std::vector<TriggerRef> match_event(std::string_view event) const;
   const std::vector<TriggerRef>& timers() const { return timers_; }
+  const std::vector<TriggerRef>& all() const { return all_; }  // in order
   size_t size() const { return all_.size(); }
 
  private:

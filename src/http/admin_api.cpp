@@ -41,15 +41,6 @@ HttpResponse unauthorized(const std::string& message) {
   return response;
 }
 
-// The request body as JSON; an empty body is an error naming `body`.
-Result<Json> json_body(const HttpRequest& request) {
-  if (request.body.empty()) {
-    return Error(ErrorCode::kInvalidArgument, "the request needs a JSON body",
-                 {{"body", "must be a JSON document"}});
-  }
-  return parse_json_text(request.body, "request body");
-}
-
 class Routes {
  public:
   explicit Routes(AdminApi api) : api_(std::move(api)) {}

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/json_text.h"
 #include "core/text.h"
 
 namespace outlet::http {
@@ -101,6 +102,14 @@ HttpResponse error_response(int status, std::string_view code, std::string_view 
 HttpResponse error_response(const Error& error) {
   return error_response(http_status_for(error.code()), error_code_name(error.code()),
                         error.message(), error.details());
+}
+
+Result<Json> json_body(const HttpRequest& request) {
+  if (request.body.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "the request needs a JSON body",
+                 {{"body", "must be a JSON document"}});
+  }
+  return parse_json_text(request.body, "request body");
 }
 
 Result<std::string> percent_decode(std::string_view text) {

@@ -25,6 +25,7 @@ struct HttpRequest {
   std::string body;
   std::string remote_address;
   unsigned version = 11;  // 10 or 11
+  bool websocket_upgrade = false;  // a WebSocket handshake (GET with Upgrade: websocket)
 
   // The first header of that name (case-insensitive), or null.
   const std::string* header(std::string_view name) const;
@@ -43,6 +44,18 @@ class StreamSink {
   virtual bool is_open() const = 0;
 };
 
+// Accepts a WebSocket handshake (answer a request whose websocket_upgrade is set).
+// After the handshake `on_open` gets a sink whose pushes go out as text frames (the
+// same 1 MiB queue as a stream: a slow reader loses frames); `on_message` gets each
+// text message the client sends, in order, on an I/O thread, so it must hand real
+// work elsewhere; `on_closed` runs once when the connection ends for any reason.
+struct WebSocketHandlers {
+  std::function<void(std::shared_ptr<StreamSink>)> on_open;
+  std::function<void(std::string)> on_message;
+  std::function<void()> on_closed;
+  size_t max_message_bytes = 64 << 10;  // a bigger message closes the connection (1009)
+};
+
 struct HttpResponse {
   int status = 200;
   Headers headers;
@@ -52,6 +65,8 @@ struct HttpResponse {
   // runs once when the client leaves, the stream is closed, or the server stops.
   std::function<void(std::shared_ptr<StreamSink>)> on_stream_open;
   std::function<void()> on_stream_closed;
+  // Set to accept a WebSocket upgrade instead of answering (status and body unused).
+  std::shared_ptr<WebSocketHandlers> websocket;
 
   void set_header(std::string name, std::string value);
   const std::string* header(std::string_view name) const;
@@ -69,6 +84,9 @@ HttpResponse error_response(const Error& error);
 HttpResponse error_response(int status, std::string_view code, std::string_view message,
                             const std::vector<ErrorDetail>& details = {});
 int http_status_for(ErrorCode code);
+
+// The request body as JSON; an empty or malformed body is an error naming `body`.
+Result<Json> json_body(const HttpRequest& request);
 
 // Decodes %XX escapes; an invalid escape or an encoded NUL is an error. '+' stays
 // '+' (paths do not use form encoding).

@@ -14,6 +14,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -30,6 +31,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace websocket = boost::beast::websocket;
 using tcp = asio::ip::tcp;
 
 const std::string kServerHeader = std::string("outlet/") + kOutletVersion;
@@ -118,7 +120,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void drain() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
       if (self->sink_)
-        self->end_stream();
+        self->end_stream(websocket::close_code::going_away);
       else if (!self->busy_)
         self->close();
     });
@@ -215,6 +217,10 @@ class Session : public std::enable_shared_from_this<Session> {
     request.path = request.target.substr(0, question);
     if (question != std::string::npos)
       request.query = request.target.substr(question + 1);
+    if (websocket::is_upgrade(message)) {
+      request.websocket_upgrade = true;
+      upgrade_ = message;  // the handshake answers it, if the handler accepts
+    }
     for (const auto& field : message) {
       std::string name(field.name_string());
       std::transform(name.begin(), name.end(), name.begin(),
@@ -271,6 +277,50 @@ class Session : public std::enable_shared_from_this<Session> {
         });
   }
 
+  // --- WebSocket ---
+
+  void start_websocket(std::shared_ptr<WebSocketHandlers> handlers) {
+    handlers_ = std::move(handlers);
+    on_stream_closed_ = handlers_->on_closed;
+    // The WebSocket stream keeps its own timeouts: a handshake deadline, then pings
+    // when idle, and a peer that answers none is dropped.
+    stream_.expires_never();
+    ws_.emplace(stream_);
+    ws_->set_option(websocket::stream_base::timeout{std::chrono::seconds(30),
+                                                    std::chrono::seconds(60), true});
+    ws_->set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& response) { response.set(bhttp::field::server, kServerHeader); }));
+    ws_->read_message_max(handlers_->max_message_bytes);
+    ws_->async_accept(*upgrade_, [self = shared_from_this()](beast::error_code ec) {
+      self->upgrade_.reset();
+      // A connection is not a request in flight: shutdown does not wait for it.
+      self->finish();
+      self->sink_ = std::make_shared<SessionSink>(self, self->server_.gate);
+      if (ec)
+        return self->end_stream(websocket::close_code::protocol_error);
+      self->read_frame();
+      if (self->handlers_->on_open)
+        self->handlers_->on_open(self->sink_);
+    });
+  }
+
+  void read_frame() {
+    ws_->async_read(ws_buffer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      // Closed by the peer, a timeout, a message over the limit (Beast has sent 1009):
+      // the socket is done with either way.
+      if (ec)
+        return self->end_stream(websocket::close_code::none);
+      if (!self->ws_->got_text())
+        return self->end_stream(websocket::close_code::bad_payload);
+      std::string text = beast::buffers_to_string(self->ws_buffer_.data());
+      self->ws_buffer_.consume(self->ws_buffer_.size());
+      if (self->handlers_->on_message)
+        self->handlers_->on_message(std::move(text));
+      if (!self->stream_ended_)
+        self->read_frame();
+    });
+  }
+
   // The client sends nothing on a stream; a read that ends means it has gone.
   void watch_for_disconnect() {
     stream_.expires_never();
@@ -292,26 +342,50 @@ class Session : public std::enable_shared_from_this<Session> {
     // A client that stops reading cannot hold a write forever.
     stream_.expires_after(server_.options.read_timeout);
     auto bytes = std::make_shared<std::string>(std::move(*chunk));
-    asio::async_write(stream_, asio::buffer(*bytes),
-                      [self = shared_from_this(), bytes](beast::error_code ec, size_t) {
-                        if (ec)
-                          return self->end_stream();
-                        self->sink_->written(bytes->size());
-                        self->write_next();
-                      });
+    auto done = [self = shared_from_this(), bytes](beast::error_code ec, size_t) {
+      self->ws_writing_ = false;
+      if (self->stream_ended_)
+        return self->close_after_write(ec);  // end_stream waited for this write
+      if (ec)
+        return self->end_stream(websocket::close_code::none);
+      self->sink_->written(bytes->size());
+      self->write_next();
+    };
+    if (ws_) {
+      ws_writing_ = true;
+      ws_->text(true);
+      ws_->async_write(asio::buffer(*bytes), std::move(done));
+      return;
+    }
+    asio::async_write(stream_, asio::buffer(*bytes), std::move(done));
   }
 
-  void end_stream() {
+  // Ends a stream or WebSocket connection; `code` is the close frame a WebSocket
+  // peer gets (none: the connection has already failed or been closed).
+  void end_stream(websocket::close_code code = websocket::close_code::none) {
     if (stream_ended_)
       return;
     stream_ended_ = true;
     if (sink_)
       sink_->mark_closed();
-    close();
+    pending_close_ = code;
+    // A WebSocket allows one write at a time, a close frame included: with one in
+    // flight, its completion closes (close_after_write).
+    if (!ws_writing_)
+      close_after_write(beast::error_code());
     if (on_stream_closed_) {
       auto closed = std::move(on_stream_closed_);
       closed();
     }
+  }
+
+  void close_after_write(beast::error_code ec) {
+    if (!ec && ws_ && ws_->is_open() && pending_close_ != websocket::close_code::none) {
+      ws_->async_close(pending_close_,
+                       [self = shared_from_this()](beast::error_code) { self->close(); });
+      return;
+    }
+    close();
   }
 
   // The StreamSink a streamed response's owner pushes into, from any thread.
@@ -336,7 +410,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return true;
     }
     void close() override {
-      on_strand([](Session& session) { session.end_stream(); });
+      on_strand([](Session& session) { session.end_stream(websocket::close_code::normal); });
     }
     bool is_open() const override {
       std::lock_guard lock(mutex_);
@@ -407,6 +481,13 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write(HttpResponse response) {
+    if (response.websocket) {
+      if (upgrade_)
+        return start_websocket(std::move(response.websocket));
+      response = error_response(426, "upgrade_required", "this route speaks WebSocket only");
+      response.set_header("upgrade", "websocket");
+    }
+    upgrade_.reset();
     if (response.on_stream_open && !head_)
       return start_stream(std::move(response));
     const bool keep_alive = keep_alive_ && !server_.draining.load();
@@ -509,6 +590,12 @@ class Session : public std::enable_shared_from_this<Session> {
   std::function<void()> on_stream_closed_;
   bool stream_ended_ = false;
   std::array<char, 64> disconnect_probe_{};
+  std::optional<bhttp::request<bhttp::string_body>> upgrade_;  // a WebSocket handshake
+  std::optional<websocket::stream<beast::tcp_stream&>> ws_;    // after the handshake
+  std::shared_ptr<WebSocketHandlers> handlers_;
+  beast::flat_buffer ws_buffer_;
+  bool ws_writing_ = false;
+  websocket::close_code pending_close_ = websocket::close_code::none;
   bool busy_ = false;                         // a request is being handled or answered
   std::shared_ptr<Session> self_while_busy_;  // no async operation holds us meanwhile
 };

@@ -65,11 +65,12 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path,
     return Error(ErrorCode::kInvalidArgument, what + ": path contains a NUL byte");
   }
   struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) {
+  if (path != kInMemory && ::stat(path.c_str(), &info) != 0) {
     create_with_mode(path, options.create_mode);
   }
   // Created first so it owns the handle, which SQLite allocates even when the open fails.
   std::unique_ptr<Database> db(new Database());
+  db->in_memory_ = path == kInMemory;
   // NOMUTEX: each store serializes every use of the connection with mutex(), so
   // SQLite's per-connection mutex would only be taken uncontended.
   const int rc =
@@ -143,7 +144,8 @@ Status Database::configure(const std::string& what, const DatabaseOptions& optio
   if (!mode.ok()) {
     return mode.error();
   }
-  if (*mode != "wal") {
+  // A database in memory has no file to share and keeps its journal in memory too.
+  if (*mode != "wal" && !(in_memory_ && *mode == "memory")) {
     return Error(ErrorCode::kUnavailable,
                  what + ": journal_mode is \"" + *mode + "\", WAL is required");
   }

@@ -32,6 +32,9 @@ struct DatabaseOptions {
   uint32_t create_mode = 0644;
 };
 
+// The path of a private database that lives in memory and goes with its connection.
+inline constexpr const char* kInMemory = ":memory:";
+
 class Database {
  public:
   static Result<std::unique_ptr<Database>> open(const std::string& path,
@@ -56,6 +59,7 @@ class Database {
   Status migrate_in_transaction(const std::string& what, std::span<const char* const> migrations);
 
   sqlite3* db_ = nullptr;
+  bool in_memory_ = false;
   std::vector<sqlite3_stmt*> statements_;
   std::mutex mutex_;
 };

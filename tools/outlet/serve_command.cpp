@@ -9,6 +9,8 @@
 #include <filesystem>
 
 #include "cli_host.h"
+#include "domains/chat/chat_room.h"
+#include "domains/chat/chat_routes.h"
 #include "commands.h"
 #include "http/serve_config.h"
 #include "http/server.h"
@@ -65,6 +67,14 @@ int serve(const ServeFlags& flags) {
     print_error(declared.error());
     return 1;
   }
+  // The live chat before any plugin loads, so that everything they do acts on it.
+  auto room = chat::ChatRoom::open(
+      host, *chat_host->domain,
+      {.store_path = config->data_dir + "/chat.sqlite3", .tenant = config->tenant});
+  if (!room.ok()) {
+    print_error(room.error());
+    return 1;
+  }
   auto report = host.discover(config->plugins_dir);
   if (!report.ok()) {
     print_error(report.error());
@@ -80,6 +90,8 @@ int serve(const ServeFlags& flags) {
     print_error(server.error());
     return 1;
   }
+  auto chat_routes = std::make_shared<chat::ChatRoutes>(**room, (*server)->tokens());
+  chat_routes->add_to((*server)->router());
   if (const auto& token = (*server)->first_admin_token()) {
     std::printf(
         "First run: an admin API token was created. It is shown only now; store it safely.\n"
@@ -107,6 +119,8 @@ int serve(const ServeFlags& flags) {
               static_cast<long long>(config->shutdown_grace.count()));
   std::fflush(stdout);
   (*server)->shutdown(config->shutdown_grace);
+  chat_routes->wait_idle();
+  (*room)->stop();
   host.wait_idle();
   server->reset();
   chat_host->host.reset();

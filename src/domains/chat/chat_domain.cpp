@@ -4,13 +4,13 @@
 
 #include "core/json_schema.h"
 #include "core/text.h"
+#include "domains/chat/chat_types.h"
 #include "hostapi/args.h"
 
 namespace outlet::chat {
 namespace {
 
-constexpr size_t kMaxChatText = 4096;
-constexpr int64_t kMaxTimeoutSeconds = int64_t{14} * 24 * 3600;
+constexpr int64_t kMaxDeferSeconds = 3600;
 
 Json user_schema() {
   return {{"type", "object"},
@@ -152,7 +152,15 @@ Result<Json> ChatDomain::record(const HostCall& call, std::string function, Json
   }
   if (observer_)
     observer_(action);
+  std::shared_lock lock(live_mutex_);
+  if (live_)
+    return live_(action);
   return Json(true);
+}
+
+void ChatDomain::set_live_handler(std::function<Result<Json>(const ChatAction&)> handler) {
+  std::unique_lock lock(live_mutex_);
+  live_ = std::move(handler);
 }
 
 Status ChatDomain::declare(Host& host) {
@@ -221,6 +229,23 @@ Status ChatDomain::declare(Host& host) {
          }
          return record(call, "chat.moderate", request);
        }},
+      {"chat.defer", "chat.send",
+       "Carries out a trigger answer {action, message?, duration?, user_id?, message_id?} "
+       "after delaySeconds (1 to 3600), as ctx.defer() does in seeds/001.",
+       [this](const HostCall& call, const Json& args) -> Result<Json> {
+         HostArgs a("chat.defer", args);
+         if (Status s = a.expect_count(2, 2); !s.ok())
+           return s.error();
+         const Json& delay = a.at(0);
+         if (!delay.is_number_integer() || delay.get<int64_t>() < 1 ||
+             delay.get<int64_t>() > kMaxDeferSeconds) {
+           return a.invalid(0, "delaySeconds", "must be whole seconds from 1 to 3600");
+         }
+         const Json& action = a.at(1);
+         if (!action.is_object() || !action.contains("action") || !action["action"].is_string())
+           return a.invalid(1, "action", "must be an object with a string \"action\"");
+         return record(call, "chat.defer", {{"delaySeconds", delay}, {"action", action}});
+       }},
   };
   for (HostFunctionSpec& function : functions) {
     if (Status s = host.declare_host_function(std::move(function)); !s.ok())
@@ -231,7 +256,7 @@ Status ChatDomain::declare(Host& host) {
 
 std::vector<std::string> ChatDomain::recording_names() const {
   // chatSystems: the name Owncast plugin projects' tests use for systemMessages.
-  return {"chatSends", "chatActions", "systemMessages", "chatSystems", "moderations"};
+  return {"chatSends", "chatActions", "systemMessages", "chatSystems", "moderations", "deferred"};
 }
 
 Json ChatDomain::owncast_payload(const std::string& event, const Json& payload) const {
@@ -254,6 +279,7 @@ Json ChatDomain::recorded(const std::string& name) const {
                          : name == "systemMessages" ? "chat.system"
                          : name == "chatSystems"    ? "chat.system"
                          : name == "moderations"    ? "chat.moderate"
+                         : name == "deferred"       ? "chat.defer"
                                                     : nullptr;
   if (function == nullptr)
     return nullptr;
