@@ -472,9 +472,9 @@ Status Host::reload(const std::string& id) {
   (void)swap_registration(*record, manifest, source);
   // Observers that keep something derived from the manifest (the chat server's
   // trigger set) hear of the new version as a change from loaded to loaded.
-  pending_changes_.emplace_back(
-      id, StateChange{PluginState::kLoaded, PluginState::kLoaded,
-                      "reloaded version " + manifest->version_text, std::chrono::system_clock::now()});
+  pending_changes_.emplace_back(id, StateChange{PluginState::kLoaded, PluginState::kLoaded,
+                                                "reloaded version " + manifest->version_text,
+                                                std::chrono::system_clock::now()});
   return {};
 }
 

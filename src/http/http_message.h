@@ -24,7 +24,7 @@ struct HttpRequest {
   Headers headers;
   std::string body;
   std::string remote_address;
-  unsigned version = 11;  // 10 or 11
+  unsigned version = 11;           // 10 or 11
   bool websocket_upgrade = false;  // a WebSocket handshake (GET with Upgrade: websocket)
 
   // The first header of that name (case-insensitive), or null.

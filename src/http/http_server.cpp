@@ -130,6 +130,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // would keep its session forever, and a stream's owner must hear that it ended.
   void abandon() {
     self_while_busy_.reset();
+    // Its peer must not wait for a server that has stopped (a WebSocket client that
+    // never answered our close frame, a handler that never answered).
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
     if (sink_ && !stream_ended_) {
       stream_ended_ = true;
       sink_->mark_closed();
@@ -286,10 +290,11 @@ class Session : public std::enable_shared_from_this<Session> {
     // when idle, and a peer that answers none is dropped.
     stream_.expires_never();
     ws_.emplace(stream_);
-    ws_->set_option(websocket::stream_base::timeout{std::chrono::seconds(30),
-                                                    std::chrono::seconds(60), true});
-    ws_->set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& response) { response.set(bhttp::field::server, kServerHeader); }));
+    ws_->set_option(
+        websocket::stream_base::timeout{std::chrono::seconds(30), std::chrono::seconds(60), true});
+    ws_->set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
+      response.set(bhttp::field::server, kServerHeader);
+    }));
     ws_->read_message_max(handlers_->max_message_bytes);
     ws_->async_accept(*upgrade_, [self = shared_from_this()](beast::error_code ec) {
       self->upgrade_.reset();

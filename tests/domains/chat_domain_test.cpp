@@ -209,7 +209,7 @@ TEST_F(ChatModerateTest, ValidModerationIsRecorded) {
 TEST(ChatDomainTest, RecordingsAreNamedAndUnknownNamesAreNull) {
   ChatDomain domain;
   EXPECT_THAT(domain.recording_names(), ElementsAre("chatSends", "chatActions", "systemMessages",
-                                                    "chatSystems", "moderations"));
+                                                    "chatSystems", "moderations", "deferred"));
   // chatSystems is Owncast's name for the same recording.
   EXPECT_EQ(domain.recorded("chatSystems"), domain.recorded("systemMessages"));
   EXPECT_EQ(domain.recorded("moderations"), Json::array());

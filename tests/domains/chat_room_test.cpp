@@ -34,9 +34,12 @@ class ChatRoomTest : public ::testing::Test {
 
   void write_plugin(const std::string& id, const std::vector<std::string>& permissions,
                     const std::string& lua, const Json& extra = Json::object()) {
-    Json manifest = {{"id", id},          {"name", id + " bot"},
-                     {"version", "1.0.0"}, {"kind", "bot-module"},
-                     {"entrypoint", "plugin.lua"}, {"permissions", permissions}};
+    Json manifest = {{"id", id},
+                     {"name", id + " bot"},
+                     {"version", "1.0.0"},
+                     {"kind", "bot-module"},
+                     {"entrypoint", "plugin.lua"},
+                     {"permissions", permissions}};
     manifest.update(extra);
     fs::create_directories(plugins_ / id);
     std::ofstream(plugins_ / id / "plugin.json") << manifest.dump(2);
@@ -47,10 +50,9 @@ class ChatRoomTest : public ::testing::Test {
   void start(const std::string& store = "") {
     host_ = std::move(Host::create({})).value();
     ASSERT_TRUE(domain_.declare(*host_).ok());
-    auto room = ChatRoom::open(*host_, domain_,
-                               {.store_path = store, .history_limit = 20, .now_ms = [this] {
-                                  return now_.load();
-                                }});
+    auto room = ChatRoom::open(
+        *host_, domain_,
+        {.store_path = store, .history_limit = 20, .now_ms = [this] { return now_.load(); }});
     ASSERT_TRUE(room.ok()) << room.error().to_string();
     room_ = std::move(room).value();
     if (fs::exists(plugins_)) {
@@ -78,9 +80,12 @@ class ChatRoomTest : public ::testing::Test {
     return room_->post(message);
   }
 
+  // A copy: a range-for over history(n).value() would walk a destroyed temporary.
+  std::vector<ChatMessage> recent(size_t limit) { return room_->history(limit).value(); }
+
   std::vector<std::string> bodies() {
     std::vector<std::string> out;
-    for (const ChatMessage& message : room_->history(100).value())
+    for (const ChatMessage& message : recent(100))
       out.push_back(message.body);
     return out;
   }
@@ -119,9 +124,9 @@ TEST_F(ChatRoomTest, AMessageIsStoredBroadcastAndNotified) {
 return { on_chat_message = function(m) outlet.kv.set("last", m.user.displayName .. ": " .. m.body) end }
 )lua");
   start();
-  auto outcome = room_->post({{"body", "hello"},
-                              {"user", {{"id", "ann"}, {"display_name", "Ann"},
-                                        {"roles", {"subscriber"}}}}});
+  auto outcome =
+      room_->post({{"body", "hello"},
+                   {"user", {{"id", "ann"}, {"display_name", "Ann"}, {"roles", {"subscriber"}}}}});
   ASSERT_TRUE(outcome.ok()) << outcome.error().to_string();
   EXPECT_TRUE(outcome->accepted);
   EXPECT_EQ(outcome->message.id.size(), 16u);
@@ -268,7 +273,7 @@ end }
 
   auto doomed = say("ann", "!delete me");
   host_->wait_idle();
-  for (const ChatMessage& message : room_->history(10).value())
+  for (const ChatMessage& message : recent(10))
     EXPECT_NE(message.id, doomed->message.id);
   ASSERT_EQ(frames_of("deleted").size(), 1u);
   EXPECT_EQ(frames_of("deleted")[0]["by"], "greeter");
@@ -353,7 +358,7 @@ TEST_F(ChatRoomTest, TriggersMatchInOrderAndTheirAnswersAreCarriedOut) {
   auto link = say("ann", "!hello see http://x");
   auto last = room_->history(1).value()[0];
   EXPECT_EQ(last.body, "no links, ann");
-  for (const ChatMessage& message : room_->history(100).value())
+  for (const ChatMessage& message : recent(100))
     EXPECT_NE(message.id, link->message.id);
   ASSERT_TRUE(say("dan", "you idiot").ok());
   EXPECT_EQ(say("dan", "sorry").error().code(), ErrorCode::kPermissionDenied);
@@ -371,7 +376,7 @@ TEST_F(ChatRoomTest, CooldownsPerUserAndGlobal) {
   start();
   auto replies = [&] {
     int n = 0;
-    for (const ChatMessage& message : room_->history(100).value())
+    for (const ChatMessage& message : recent(100))
       n += message.body.starts_with("slow:") ? 1 : 0;
     return n;
   };
@@ -448,7 +453,7 @@ end }
   start();
   auto count = [&](const std::string& body) {
     int n = 0;
-    for (const ChatMessage& message : room_->history(100).value())
+    for (const ChatMessage& message : recent(100))
       n += message.body == body ? 1 : 0;
     return n;
   };
@@ -483,7 +488,8 @@ return {
   start();
   EXPECT_EQ(room_->post_event("no.such.event", Json::object()).error().code(),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(room_->post_event("chat.trigger", Json::object()).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(room_->post_event("chat.trigger", Json::object()).error().code(),
+            ErrorCode::kInvalidArgument);
   EXPECT_EQ(room_->post_event("chat.user.joined", {{"user", {{"id", 5}}}}).error().code(),
             ErrorCode::kInvalidArgument);
   EXPECT_EQ(room_->part("nobody").error().code(), ErrorCode::kNotFound);

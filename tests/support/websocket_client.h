@@ -57,13 +57,23 @@ class WebSocketClient {
   // The next frame as JSON, or nullopt when none arrives within `timeout` or the
   // connection ended (closed() tells which).
   std::optional<Json> next(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-    // Asynchronous, because only asynchronous operations honour tcp_stream's timeout.
+    // Asynchronous with our own deadline: a WebSocket read does not honour tcp_stream's.
     boost::beast::error_code ec;
-    boost::beast::get_lowest_layer(ws_).expires_after(timeout);
+    bool done = false;
     boost::beast::flat_buffer buffer;
-    ws_.async_read(buffer, [&ec](boost::beast::error_code read_ec, size_t) { ec = read_ec; });
+    ws_.async_read(buffer, [&](boost::beast::error_code read_ec, size_t) {
+      ec = read_ec;
+      done = true;
+    });
     io_.restart();
-    io_.run();
+    io_.run_for(timeout);
+    if (!done) {
+      boost::beast::get_lowest_layer(ws_).socket().close(ec);
+      io_.restart();
+      io_.run();
+      timed_out_ = true;
+      return std::nullopt;
+    }
     if (ec) {
       closed_ = ec == boost::beast::websocket::error::closed;
       last_error_ = ec;
@@ -89,6 +99,7 @@ class WebSocketClient {
   }
 
   bool closed() const { return closed_; }
+  bool timed_out() const { return timed_out_; }
   boost::beast::websocket::close_reason close_reason() const { return ws_.reason(); }
   const boost::beast::error_code& last_error() const { return last_error_; }
 
@@ -99,6 +110,7 @@ class WebSocketClient {
   boost::asio::io_context io_;
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   bool closed_ = false;
+  bool timed_out_ = false;
   boost::beast::error_code last_error_;
 };
 

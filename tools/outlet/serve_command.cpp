@@ -9,9 +9,9 @@
 #include <filesystem>
 
 #include "cli_host.h"
+#include "commands.h"
 #include "domains/chat/chat_room.h"
 #include "domains/chat/chat_routes.h"
-#include "commands.h"
 #include "http/serve_config.h"
 #include "http/server.h"
 

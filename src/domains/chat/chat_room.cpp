@@ -121,8 +121,8 @@ void ChatRoom::touch(const ChatUser& user, bool present, bool counted) {
   if (users_.size() > options_.max_tracked_users) {
     auto oldest = users_.end();
     for (auto it = users_.begin(); it != users_.end(); ++it) {
-      if (!it->second.present && (oldest == users_.end() ||
-                                  it->second.last_seen_ms < oldest->second.last_seen_ms)) {
+      if (!it->second.present &&
+          (oldest == users_.end() || it->second.last_seen_ms < oldest->second.last_seen_ms)) {
         oldest = it;
       }
     }
@@ -179,8 +179,9 @@ Result<PostOutcome> ChatRoom::post(const Json& input) {
     if (stopped_)
       return Error(ErrorCode::kUnavailable, "the chat is shutting down");
     if (auto sanction = sanction_of(message.user.id, message.at_ms)) {
-      return Error(ErrorCode::kPermissionDenied, describe_sanction(*sanction, message.at_ms),
-                   {{"user.id", sanction->kind == SanctionKind::kBan ? "is banned" : "is timed out"}});
+      return Error(
+          ErrorCode::kPermissionDenied, describe_sanction(*sanction, message.at_ms),
+          {{"user.id", sanction->kind == SanctionKind::kBan ? "is banned" : "is timed out"}});
     }
     touch(message.user, true, true);
   }
@@ -249,9 +250,8 @@ Result<bool> ChatRoom::delete_message(const std::string& id, const std::string& 
   return true;
 }
 
-Result<Sanction> ChatRoom::sanction(const std::string& user_id, SanctionKind kind,
-                                    int64_t seconds, const std::string& reason,
-                                    const std::string& by) {
+Result<Sanction> ChatRoom::sanction(const std::string& user_id, SanctionKind kind, int64_t seconds,
+                                    const std::string& reason, const std::string& by) {
   if (user_id.empty() || user_id.size() > kMaxUserIdBytes)
     return invalid("user_id", "must be 1 to 128 bytes");
   if (kind == SanctionKind::kTimeout && (seconds < 1 || seconds > kMaxTimeoutSeconds))
@@ -387,7 +387,7 @@ bool ChatRoom::live() const {
 Status ChatRoom::post_event(const std::string& event, const Json& payload) {
   if (event == "chat.user.joined")
     return payload.is_object() && payload.contains("user") ? join(payload["user"])
-                                                            : invalid("payload.user", "is required");
+                                                           : invalid("payload.user", "is required");
   if (event == "chat.user.parted") {
     const Json& user = payload.is_object() ? payload.value("user", Json()) : Json();
     if (!user.is_object() || !user.contains("id") || !user["id"].is_string())
@@ -397,8 +397,9 @@ Status ChatRoom::post_event(const std::string& event, const Json& payload) {
   if (event == "stream.started" || event == "stream.stopped")
     return set_live(event == "stream.started", payload);
   if (event == "chat.message.received" || event == "chat.message.deleted") {
-    return invalid("event", "\"" + event + "\" happens through the messages routes, not as a "
-                            "posted event");
+    return invalid("event", "\"" + event +
+                                "\" happens through the messages routes, not as a "
+                                "posted event");
   }
   auto spec = host_.event(event);
   if (!spec)
@@ -474,18 +475,17 @@ Result<Json> ChatRoom::perform(const ChatAction& action) {
     std::string reason;
     if (auto it = args.find("reason"); it != args.end() && it->is_string())
       reason = it->get<std::string>();
-    auto sanctioned =
-        sanction(args["userId"].get<std::string>(),
-                 what == "ban" ? SanctionKind::kBan : SanctionKind::kTimeout,
-                 what == "ban" ? 0 : args["durationSeconds"].get<int64_t>(), reason,
-                 action.plugin_id);
+    auto sanctioned = sanction(args["userId"].get<std::string>(),
+                               what == "ban" ? SanctionKind::kBan : SanctionKind::kTimeout,
+                               what == "ban" ? 0 : args["durationSeconds"].get<int64_t>(), reason,
+                               action.plugin_id);
     if (!sanctioned.ok())
       return sanctioned.error();
     return Json(true);
   }
   if (action.function == "chat.defer") {
-    Status deferred = triggers_->defer(action.plugin_id,
-                                       args["delaySeconds"].get<int64_t>() * 1000, args["action"]);
+    Status deferred = triggers_->defer(action.plugin_id, args["delaySeconds"].get<int64_t>() * 1000,
+                                       args["action"]);
     if (!deferred.ok())
       return deferred.error();
     return Json(true);

@@ -104,7 +104,7 @@ class ChatRoom : public ChatActions {
   Result<Json> perform(const ChatAction& action);  // the domain's live host functions
   void broadcast(const Json& frame);
   std::string new_message_id();
-  void touch(const ChatUser& user, bool present, bool counted);  // requires mutex_
+  void touch(const ChatUser& user, bool present, bool counted);                  // requires mutex_
   std::optional<Sanction> sanction_of(const std::string& user_id, int64_t now);  // mutex_
 
   // How the host's state observer reaches the room while it runs.
@@ -121,13 +121,13 @@ class ChatRoom : public ChatActions {
   std::unique_ptr<TriggerExecutor> triggers_;
 
   mutable std::mutex mutex_;
-  std::map<std::string, TrackedUser> users_;   // guarded
-  std::map<std::string, Sanction> sanctions_;  // guarded
+  std::map<std::string, TrackedUser> users_;                           // guarded
+  std::map<std::string, Sanction> sanctions_;                          // guarded
   std::map<uint64_t, std::shared_ptr<const ChatListener>> listeners_;  // guarded
-  uint64_t next_listener_ = 1;                                        // guarded
-  bool live_ = false;                                                 // guarded
-  std::mt19937_64 ids_;                                               // guarded
-  bool stopped_ = false;                                              // guarded
+  uint64_t next_listener_ = 1;                                         // guarded
+  bool live_ = false;                                                  // guarded
+  std::mt19937_64 ids_;                                                // guarded
+  bool stopped_ = false;                                               // guarded
 };
 
 }  // namespace outlet::chat

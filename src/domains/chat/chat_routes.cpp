@@ -55,7 +55,8 @@ Result<size_t> count_param(const HttpRequest& request, const char* name, size_t 
     size_t n = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
     if (ec != std::errc() || end != value.data() + value.size() || n < 1 || n > max) {
-      return Error(ErrorCode::kInvalidArgument, std::string("query parameter ") + name + " is invalid",
+      return Error(ErrorCode::kInvalidArgument,
+                   std::string("query parameter ") + name + " is invalid",
                    {{name, "must be a whole number from 1 to " + std::to_string(max)}});
     }
     return n;
@@ -94,14 +95,14 @@ class ChatRoutes::Client : public std::enable_shared_from_this<Client> {
     if (type == "ping")
       return send({{"type", "pong"}, {"ref", ref}});
     if (type != "message") {
-      return reply_error(ref, Error(ErrorCode::kInvalidArgument, "unknown frame type",
-                                    {{"type", "must be \"message\" or \"ping\", got " +
-                                                  dump_short(type)}}));
+      return reply_error(
+          ref, Error(ErrorCode::kInvalidArgument, "unknown frame type",
+                     {{"type", "must be \"message\" or \"ping\", got " + dump_short(type)}}));
     }
     if (!can_send_) {
-      return reply_error(ref, Error(ErrorCode::kPermissionDenied,
-                                    "sending messages needs an admin token",
-                                    {{"authorization", "role is \"read\""}}));
+      return reply_error(
+          ref, Error(ErrorCode::kPermissionDenied, "sending messages needs an admin token",
+                     {{"authorization", "role is \"read\""}}));
     }
     Json message = *frame;
     message.erase("type");
@@ -246,8 +247,8 @@ void ChatRoutes::add_to(http::Router& router) {
                 if (!removed.ok())
                   return respond(error_response(removed.error()));
                 if (!*removed) {
-                  return respond(error_response(404, "not_found",
-                                                "no message \"" + id + "\" in the history"));
+                  return respond(
+                      error_response(404, "not_found", "no message \"" + id + "\" in the history"));
                 }
                 respond(HttpResponse{.status = 204});
               }))
@@ -300,7 +301,9 @@ void ChatRoutes::add_to(http::Router& router) {
                                           {{"event", "must be a string"}}));
           }
           std::string event = (*body)["event"].get<std::string>();
-          Json payload = body->value("payload", Json::object());
+          Json payload = body->value("payload", Json());
+          if (payload.is_null())
+            payload = Json::object();
           if (!self.enqueue([&room = self.room_, event, payload, respond] {
                 if (Status s = room.post_event(event, payload); !s.ok())
                   return respond(error_response(s.error()));
@@ -335,14 +338,16 @@ HttpResponse ChatRoutes::sanction(ChatRoom& room, const Json& body) {
   for (const auto& [name, value] : body.items()) {
     if (name != "action" && name != "user_id" && name != "duration_seconds" && name != "reason") {
       return error_response(400, "invalid_argument", "unknown field",
-                            {{name, "is not a field (expected action, user_id, "
-                                    "duration_seconds or reason)"}});
+                            {{name,
+                              "is not a field (expected action, user_id, "
+                              "duration_seconds or reason)"}});
     }
   }
   const Json& action = body.value("action", Json());
   if (action != "timeout" && action != "ban") {
-    return error_response(400, "invalid_argument", "unknown moderation action",
-                          {{"action", "must be \"timeout\" or \"ban\", got " + dump_short(action)}});
+    return error_response(
+        400, "invalid_argument", "unknown moderation action",
+        {{"action", "must be \"timeout\" or \"ban\", got " + dump_short(action)}});
   }
   const Json& user = body.value("user_id", Json());
   if (!user.is_string())
@@ -401,14 +406,16 @@ void ChatRoutes::open_socket(HttpRequest&& request, Responder respond) {
     return respond(std::move(response));
   }
   auto token = http::bearer_token(tokens_, request);
-  auto client = std::make_shared<Client>(weak_from_this(), room_,
-                                         token && token->role == http::Role::kAdmin);
+  auto client =
+      std::make_shared<Client>(weak_from_this(), room_, token && token->role == http::Role::kAdmin);
   HttpResponse response;
   response.websocket = std::make_shared<http::WebSocketHandlers>();
   response.websocket->on_open = [client](std::shared_ptr<http::StreamSink> sink) {
     client->opened(std::move(sink));
   };
-  response.websocket->on_message = [client](std::string text) { client->received(std::move(text)); };
+  response.websocket->on_message = [client](std::string text) {
+    client->received(std::move(text));
+  };
   response.websocket->on_closed = [client] { client->closed(); };
   respond(std::move(response));
 }

@@ -81,8 +81,8 @@ Status ChatStore::append(const ChatMessage& message) {
     insert.text(1, tenant_).text(2, message.id).text(3, text);
     if (Status s = insert.run(); !s.ok()) {
       if (s.error().message().find("UNIQUE") != std::string::npos) {
-        return Error(ErrorCode::kAlreadyExists, "a message with id \"" + message.id +
-                                                    "\" is already in the history",
+        return Error(ErrorCode::kAlreadyExists,
+                     "a message with id \"" + message.id + "\" is already in the history",
                      {{"id", "must be unique"}});
       }
       return s;

@@ -60,8 +60,7 @@ Result<ChatUser> parse_api_user(const Json& value, const std::string& path) {
     return invalid(path, "must be an object");
   for (const auto& [name, field] : value.items()) {
     if (name != "id" && name != "display_name" && name != "roles") {
-      return invalid(path + "." + name,
-                     "is not a user field (expected id, display_name or roles)");
+      return invalid(path + "." + name, "is not a user field (expected id, display_name or roles)");
     }
   }
   ChatUser user;
@@ -82,9 +81,10 @@ Result<ChatUser> parse_api_user(const Json& value, const std::string& path) {
       const auto& known = chat_roles();
       if (!role.is_string() ||
           std::find(known.begin(), known.end(), role.get<std::string>()) == known.end()) {
-        return invalid(role_path, "must be one of broadcaster, moderator, vip, subscriber, "
-                                  "viewer, bot; got " +
-                                      dump_short(role));
+        return invalid(role_path,
+                       "must be one of broadcaster, moderator, vip, subscriber, "
+                       "viewer, bot; got " +
+                           dump_short(role));
       }
       // "bot" is the identity of plugins' own messages; a client cannot claim it.
       if (role == "bot")
@@ -123,7 +123,8 @@ Json ChatMessage::api_json() const {
 }
 
 Json ChatMessage::plugin_json() const {
-  return {{"id", id}, {"body", body}, {"user", user.plugin_json()}, {"timestamp", iso8601_utc(at_ms)}};
+  return {
+      {"id", id}, {"body", body}, {"user", user.plugin_json()}, {"timestamp", iso8601_utc(at_ms)}};
 }
 
 Result<ChatMessage> message_from_api_json(const Json& value) {
@@ -143,16 +144,16 @@ Result<ChatMessage> message_from_api_json(const Json& value) {
     message.plugin_id = value.value("plugin_id", "");
     return message;
   } catch (const Json::exception& e) {
-    return Error(ErrorCode::kUnavailable, std::string("stored chat message is corrupt: ") + e.what());
+    return Error(ErrorCode::kUnavailable,
+                 std::string("stored chat message is corrupt: ") + e.what());
   }
 }
 
 bool is_valid_message_id(std::string_view id) {
   if (id.empty() || id.size() > 64)
     return false;
-  return std::all_of(id.begin(), id.end(), [](unsigned char c) {
-    return std::isalnum(c) != 0 || c == '_' || c == '-';
-  });
+  return std::all_of(id.begin(), id.end(),
+                     [](unsigned char c) { return std::isalnum(c) != 0 || c == '_' || c == '-'; });
 }
 
 std::string_view sanction_kind_name(SanctionKind kind) {

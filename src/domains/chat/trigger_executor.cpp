@@ -77,8 +77,7 @@ std::string trigger_key(const TriggerRef& trigger) {
   return trigger.plugin_id() + "/" + trigger.spec->id;
 }
 
-TriggerExecutor::TriggerExecutor(Host& host, ChatActions& actions,
-                                 std::function<int64_t()> now_ms)
+TriggerExecutor::TriggerExecutor(Host& host, ChatActions& actions, std::function<int64_t()> now_ms)
     : host_(host), actions_(actions), now_ms_(std::move(now_ms)) {}
 
 TriggerExecutor::~TriggerExecutor() {
@@ -128,7 +127,8 @@ std::shared_ptr<const TriggerMatcher> TriggerExecutor::matcher() {
 std::shared_ptr<const TriggerMatcher> TriggerExecutor::rebuild() {
   std::vector<std::shared_ptr<const Manifest>> plugins;
   for (const PluginStatus& status : host_.statuses()) {
-    if (status.state == PluginState::kLoaded && status.manifest && !status.manifest->triggers.empty())
+    if (status.state == PluginState::kLoaded && status.manifest &&
+        !status.manifest->triggers.empty())
       plugins.push_back(status.manifest);
   }
   std::map<std::string, std::string> problems;
@@ -228,8 +228,8 @@ bool TriggerExecutor::carry_out(const std::string& plugin_id, const std::string&
     return false;
   }
   if (!answer.is_object()) {
-    refuse(key, "the answer must be an object {action, message?, duration?}, got " +
-                    dump_short(answer));
+    refuse(key,
+           "the answer must be an object {action, message?, duration?}, got " + dump_short(answer));
     return false;
   }
   const Json& action_value = answer.value("action", Json("none"));
@@ -274,8 +274,9 @@ bool TriggerExecutor::carry_out(const std::string& plugin_id, const std::string&
   if (action == "delete") {
     std::string id = subject.message ? subject.message->id : optional_text(answer, "message_id");
     if (id.empty()) {
-      refuse(key, "answer.action \"delete\" needs a message: none triggered this, and "
-                  "answer.message_id is not set");
+      refuse(key,
+             "answer.action \"delete\" needs a message: none triggered this, and "
+             "answer.message_id is not set");
       return false;
     }
     auto removed = actions_.delete_message(id, plugin_id);
@@ -299,9 +300,9 @@ bool TriggerExecutor::carry_out(const std::string& plugin_id, const std::string&
       }
       seconds = duration.get<int64_t>();
     }
-    auto sanctioned = actions_.sanction(
-        user, action == "ban" ? SanctionKind::kBan : SanctionKind::kTimeout, seconds, reason,
-        plugin_id);
+    auto sanctioned =
+        actions_.sanction(user, action == "ban" ? SanctionKind::kBan : SanctionKind::kTimeout,
+                          seconds, reason, plugin_id);
     if (!sanctioned.ok())
       done = sanctioned.error();
   }
@@ -440,19 +441,19 @@ Status TriggerExecutor::defer(const std::string& plugin_id, int64_t delay_ms, Js
     }
     ++waiting;
   }
-  const auto id = queue_.schedule_after(
-      std::chrono::milliseconds(delay_ms), [this, plugin_id, action = std::move(action)] {
-        {
-          std::lock_guard lock(mutex_);
-          --deferred_per_plugin_[plugin_id];
-        }
-        if (stopped_)
-          return;
-        auto status = host_.status(plugin_id);
-        if (!status || status->state != PluginState::kLoaded)
-          return;  // a plugin that has stopped does not act
-        carry_out(plugin_id, plugin_id + "/defer", action, {});
-      });
+  const auto id = queue_.schedule_after(std::chrono::milliseconds(delay_ms),
+                                        [this, plugin_id, action = std::move(action)] {
+                                          {
+                                            std::lock_guard lock(mutex_);
+                                            --deferred_per_plugin_[plugin_id];
+                                          }
+                                          if (stopped_)
+                                            return;
+                                          auto status = host_.status(plugin_id);
+                                          if (!status || status->state != PluginState::kLoaded)
+                                            return;  // a plugin that has stopped does not act
+                                          carry_out(plugin_id, plugin_id + "/defer", action, {});
+                                        });
   if (id == 0) {
     std::lock_guard lock(mutex_);
     --deferred_per_plugin_[plugin_id];

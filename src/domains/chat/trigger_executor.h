@@ -33,9 +33,8 @@ class ChatActions {
   virtual Result<ChatMessage> send_as_bot(const std::string& plugin_id, MessageKind kind,
                                           const std::string& text) = 0;
   virtual Result<bool> delete_message(const std::string& id, const std::string& by) = 0;
-  virtual Result<Sanction> sanction(const std::string& user_id, SanctionKind kind,
-                                    int64_t seconds, const std::string& reason,
-                                    const std::string& by) = 0;
+  virtual Result<Sanction> sanction(const std::string& user_id, SanctionKind kind, int64_t seconds,
+                                    const std::string& reason, const std::string& by) = 0;
 };
 
 class TriggerExecutor {
@@ -97,15 +96,15 @@ class TriggerExecutor {
   std::function<int64_t()> now_ms_;
 
   std::mutex mutex_;
-  std::shared_ptr<const TriggerMatcher> matcher_;                 // guarded; null: rebuild
-  uint64_t generation_ = 0;                                       // guarded; per invalidate()
-  std::map<std::string, std::string> build_problems_;             // guarded; plugin → why
-  std::unordered_map<std::string, Counters> counters_;            // guarded; by trigger key
-  std::unordered_map<std::string, int64_t> last_fired_;           // guarded; cooldown keys
-  std::map<std::string, TimerQueue::TaskId> timers_;              // guarded; by trigger key
-  std::unordered_map<std::string, size_t> deferred_per_plugin_;   // guarded
-  bool live_ = false;                                             // guarded
-  bool timers_stale_ = false;                                     // guarded
+  std::shared_ptr<const TriggerMatcher> matcher_;                // guarded; null: rebuild
+  uint64_t generation_ = 0;                                      // guarded; per invalidate()
+  std::map<std::string, std::string> build_problems_;            // guarded; plugin → why
+  std::unordered_map<std::string, Counters> counters_;           // guarded; by trigger key
+  std::unordered_map<std::string, int64_t> last_fired_;          // guarded; cooldown keys
+  std::map<std::string, TimerQueue::TaskId> timers_;             // guarded; by trigger key
+  std::unordered_map<std::string, size_t> deferred_per_plugin_;  // guarded
+  bool live_ = false;                                            // guarded
+  bool timers_stale_ = false;                                    // guarded
   std::atomic<bool> stopped_{false};
   TimerQueue queue_;  // last: its thread stops first
 };
