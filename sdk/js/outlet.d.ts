@@ -206,23 +206,52 @@ declare module "outlet" {
    */
   export type StreamEvent = JsonObject;
 
-  /**
-   * The payload of the `chat.trigger` request: an object. The server's trigger matcher (not in
-   * this version) is to fill it in; today its fields are whatever the requester sends (a
-   * scenario's `request` step).
-   */
-  export type ChatTriggerRequest = JsonObject;
+  /** The trigger that matched, as its manifest declares it. */
+  export type TriggerInfo = {
+    id: string;
+    type: "moderate" | "command" | "keyword" | "pattern" | "event" | "timer";
+    /** The manifest's `handler`, to route several triggers in one handler. */
+    handler?: string;
+    command?: string;
+    prefix?: string;
+    [field: string]: JsonValue | undefined;
+  };
 
   /**
-   * What a trigger handler answers (seeds/001): the action the server's trigger matcher is to
-   * carry out. In this version the answer goes back unchanged to whoever made the request.
+   * The payload of the `chat.trigger` request, from `outlet serve`'s trigger matcher
+   * (docs/http-api.md "Bot triggers"). Under `outlet test` it is whatever the scenario sends.
+   */
+  export type ChatTriggerRequest = {
+    trigger: TriggerInfo;
+    /** A command's arguments (the text after the command word); else the whole body. */
+    text: string;
+    /** The triggering message (message triggers). */
+    message?: ChatMessage;
+    /** Who sent it, or the event's user. */
+    user?: ChatUser;
+    command?: string;
+    args?: string[];
+    event?: string;
+    payload?: JsonValue;
+    /** The plugin's config. */
+    config: JsonValue;
+  };
+
+  /**
+   * What a trigger handler answers (seeds/001); `outlet serve` carries it out. `send_message`
+   * and any `message` need `chat.send`; `delete`, `timeout` and `ban` need `chat.moderate`.
    */
   export type TriggerAction = {
     action: "send_message" | "delete" | "timeout" | "ban" | "none";
-    /** For `send_message`: the text. */
+    /** For `send_message` (and posted after the others): the text. */
     message?: string;
-    /** For `timeout`: seconds. */
+    /** For `timeout`: seconds, 1 to 1209600. */
     duration?: number;
+    reason?: string;
+    /** For a deferred `delete`: the message. */
+    message_id?: string;
+    /** For a deferred `timeout` or `ban`: the user. */
+    user_id?: string;
   };
 
   /**
@@ -524,13 +553,15 @@ declare module "outlet" {
     /** Permission `network.fetch` (declared by `outlet test` only, in this version). */
     "http.fetch": (url: string, options?: HttpFetchOptions) => HttpFetchResponse;
     /** Permission `chat.send`. */
-    "chat.send": (text: string) => true;
+    "chat.send": (text: string) => true | { id: string };
     /** Permission `chat.send`. */
-    "chat.sendAction": (text: string) => true;
+    "chat.sendAction": (text: string) => true | { id: string };
     /** Permission `chat.system`. */
-    "chat.system": (text: string) => true;
+    "chat.system": (text: string) => true | { id: string };
     /** Permission `chat.moderate`. */
     "chat.moderate": (request: ChatModeration) => true;
+    /** Permission `chat.send`. */
+    "chat.defer": (delaySeconds: number, answer: TriggerAction) => true;
   };
 
   /** A host function's full name (`"kv.get"`, `"chat.send"`, ...). */
@@ -643,20 +674,27 @@ declare module "outlet" {
 
   /**
    * The chat domain's functions (the reference host's chat-and-streaming domain). Each exists
-   * only with its own permission; each answers `true` once the host has taken the request.
+   * only with its own permission. Under `outlet test` each answers `true` (the call is
+   * recorded); under `outlet serve` they act on the live chat, and the posting ones answer the
+   * new message's `{id}`.
    */
   export interface ChatFunctions {
     /** Posts a chat message (1 to 4096 bytes) as the plugin's bot user. **Permission `chat.send`.** */
-    send(text: string): true;
+    send(text: string): true | { id: string };
     /** Posts an action (`/me`) message (1 to 4096 bytes). **Permission `chat.send`.** */
-    sendAction(text: string): true;
+    sendAction(text: string): true | { id: string };
     /** Posts a system message (1 to 4096 bytes). **Permission `chat.system`.** */
-    system(text: string): true;
+    system(text: string): true | { id: string };
     /**
      * Deletes a message, or times out or bans a user (`durationSeconds`: an integer from 1 to
      * 1209600, 14 days). **Permission `chat.moderate`.**
      */
     moderate(request: ChatModeration): true;
+    /**
+     * Carries out a trigger answer after `delaySeconds` (1 to 3600), as seeds/001's
+     * `ctx.defer()`; at most 100 wait per plugin. **Permission `chat.send`.**
+     */
+    defer(delaySeconds: number, answer: TriggerAction): true;
   }
 
   /**

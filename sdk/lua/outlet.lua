@@ -238,23 +238,25 @@ function outlet.http.fetch(url, options) end
 -- Chat domain host functions (the reference host's chat-and-streaming domain)
 -- ---------------------------------------------------------------------------------------------
 
----The chat domain's functions. Each answers `true` once the host has taken the request.
+---The chat domain's functions. Under `outlet test` each answers `true` (the call is recorded);
+---under `outlet serve` they act on the live chat, and the posting ones answer the new
+---message's `{id = ...}`.
 ---@class outlet.chat
 outlet.chat = {}
 
 ---Posts a chat message as the plugin's bot user. **Permission: `chat.send`.**
 ---@param text string 1 to 4096 bytes
----@return boolean
+---@return boolean|{id: string}
 function outlet.chat.send(text) end
 
 ---Posts an action (`/me`) message. **Permission: `chat.send`.**
 ---@param text string 1 to 4096 bytes
----@return boolean
+---@return boolean|{id: string}
 function outlet.chat.sendAction(text) end
 
 ---Posts a system message. **Permission: `chat.system`.**
 ---@param text string 1 to 4096 bytes
----@return boolean
+---@return boolean|{id: string}
 function outlet.chat.system(text) end
 
 ---A moderation request.
@@ -268,10 +270,18 @@ function outlet.chat.system(text) end
 ---@field durationSeconds? integer
 ---@field reason? string
 
----Deletes a message, or times out or bans a user. **Permission: `chat.moderate`.**
+---Deletes a message, or times out or bans a user. **Permission: `chat.moderate`.** Under
+---`outlet serve` it really happens (a plugin cannot time out or ban staff: an error).
 ---@param request ChatModeration
 ---@return boolean
 function outlet.chat.moderate(request) end
+
+---Carries out a trigger answer after `delaySeconds` (1 to 3600), as seeds/001's `ctx.defer()`;
+---at most 100 wait per plugin. **Permission: `chat.send`.**
+---@param delaySeconds integer
+---@param answer TriggerAction
+---@return boolean
+function outlet.chat.defer(delaySeconds, answer) end
 
 -- ---------------------------------------------------------------------------------------------
 -- Chat domain payloads (src/domains/chat/chat_domain.cpp)
@@ -307,17 +317,44 @@ function outlet.chat.moderate(request) end
 ---@class StreamEvent
 ---@field [string] any
 
----The payload of the `chat.trigger` request: an object; the server's trigger matcher (not in
----this version) fills it in.
----@class ChatTriggerRequest
----@field [string] any
+---The trigger that matched, as its manifest declares it.
+---@class TriggerInfo
+---@field id string
+---@field type "moderate"|"command"|"keyword"|"pattern"|"event"|"timer"
+---The manifest's `handler`, to route several triggers in one handler.
+---@field handler? string
+---@field command? string
+---@field prefix? string
 
----What a trigger handler answers (seeds/001): the action the server's trigger matcher is to
----carry out. In this version the answer goes back unchanged to whoever made the request.
+---The payload of the `chat.trigger` request, from `outlet serve`'s trigger matcher
+---(docs/http-api.md "Bot triggers"). Under `outlet test` it is whatever the scenario sends.
+---@class ChatTriggerRequest
+---@field trigger TriggerInfo
+---A command's arguments (the text after the command word); else the whole message body.
+---@field text string
+---The triggering message (message triggers).
+---@field message? ChatMessage
+---Who sent it, or the event's user.
+---@field user? ChatUser
+---@field command? string
+---@field args? string[]
+---@field event? string
+---@field payload? any
+---The plugin's config.
+---@field config any
+
+---What a trigger handler answers (seeds/001); `outlet serve` carries it out. `send_message`
+---and any `message` need `chat.send`; `delete`, `timeout` and `ban` need `chat.moderate`.
 ---@class TriggerAction
 ---@field action "send_message"|"delete"|"timeout"|"ban"|"none"
 ---@field message? string
+---For "timeout": seconds, 1 to 1209600.
 ---@field duration? integer
+---@field reason? string
+---For a deferred "delete": the message.
+---@field message_id? string
+---For a deferred "timeout" or "ban": the user.
+---@field user_id? string
 
 ---The payload of the `http.request` request (a request under /plugins/<id>/): an object; the
 ---server (not in this version) fills it in.

@@ -1,9 +1,9 @@
 // Echo Bot (seeds/003 example): repeats what follows "!echo ". The JavaScript
 // twin of examples/plugins/lua/echo-bot/plugin.lua.
 //
-// The command is matched here, on every chat message, because the host does not
-// match manifest triggers yet (issue #5); with trigger matching this becomes a
-// `command` trigger and an `onChatTrigger` handler.
+// The command is matched here, on every chat message, so that it works in any
+// host; under `outlet serve` a `command` trigger and an `onChatTrigger` handler
+// would do the same.
 const { definePlugin, outlet } = require("outlet");
 
 const COMMAND = "!echo ";

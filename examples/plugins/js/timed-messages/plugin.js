@@ -2,8 +2,8 @@
 // chat, like the "timers" of stream bots. The JavaScript twin of
 // examples/plugins/lua/timed-messages/plugin.lua.
 //
-// The host has no clock-driven events yet (timer triggers are validated but not
-// fired, issue #5), so the timer runs on chat activity, which is also when a
+// Only `outlet serve` fires timer triggers (an embedding host may have no clock-
+// driven events), so the timer runs on chat activity, which is also when a
 // timed message is worth posting: a message is posted once `everyMessages` chat
 // messages came in since the last post AND at least `intervalSeconds` passed
 // since then, measured with the messages' own "timestamp" (ISO 8601) rather

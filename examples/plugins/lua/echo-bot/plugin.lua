@@ -1,9 +1,9 @@
 -- Echo Bot (seeds/003 example): repeats what follows "!echo ". The Lua twin of
 -- examples/plugins/native/echo-bot/echo_bot.cpp.
 --
--- The command is matched here, on every chat message, because the host does not
--- match manifest triggers yet (issue #5); with trigger matching this becomes a
--- `command` trigger and an `on_chat_trigger` handler.
+-- The command is matched here, on every chat message, so that it works in any
+-- host; under `outlet serve` a `command` trigger and an `on_chat_trigger`
+-- handler would do the same.
 local COMMAND = "!echo "
 
 local function display_name(message)

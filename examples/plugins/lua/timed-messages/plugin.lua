@@ -1,8 +1,8 @@
 -- Timed Messages (seeds/001 built-in): posts a rotating list of messages to
 -- chat, like the "timers" of stream bots.
 --
--- The host has no clock-driven events yet (timer triggers are validated but not
--- fired, issue #5), and the sandbox has no clock (no `os`). So the timer runs on
+-- Only `outlet serve` fires timer triggers (an embedding host may have no clock-
+-- driven events), and the sandbox has no clock (no `os`). So the timer runs on
 -- chat activity, which is also when a timed message is worth posting: a message
 -- is posted once `everyMessages` chat messages came in since the last post AND
 -- at least `intervalSeconds` passed since then, measured with the messages' own

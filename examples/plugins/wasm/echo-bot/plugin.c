@@ -4,9 +4,9 @@
  *   clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -I sdk/c \
  *     -o examples/plugins/wasm/echo-bot/plugin.wasm examples/plugins/wasm/echo-bot/plugin.c
  *
- * The command is matched here, on every chat message, because the host does not
- * match manifest triggers yet (issue #5); with trigger matching this becomes a
- * `command` trigger and an `on_chat_trigger` export. */
+ * The command is matched here, on every chat message, so that it works in any
+ * host; under `outlet serve` a `command` trigger and an `on_chat_trigger` export
+ * would do the same. */
 #include <outlet.h>
 
 #define COMMAND "!echo "
