@@ -410,6 +410,7 @@ Status ChatRoom::post_event(const std::string& event, const Json& payload) {
     auto issues = spec->compiled->validate(payload);
     if (!issues.empty()) {
       std::vector<ErrorDetail> details;
+      details.reserve(issues.size());
       for (const SchemaIssue& issue : issues)
         details.push_back({issue.path.empty() ? "payload" : "payload." + issue.path, issue.rule});
       return Error(ErrorCode::kInvalidArgument,

@@ -85,7 +85,7 @@ class ChatRoutes::Client : public std::enable_shared_from_this<Client> {
       close();
   }
 
-  void received(std::string text) {
+  void received(const std::string& text) {
     auto frame = parse_json_text(text, "frame");
     if (!frame.ok() || !frame->is_object())
       return reply_error(Json(), Error(ErrorCode::kInvalidArgument, "a frame must be a JSON object",
@@ -210,20 +210,21 @@ void ChatRoutes::wait_idle() {
 void ChatRoutes::add_to(http::Router& router) {
   std::weak_ptr<ChatRoutes> weak = shared_from_this();
   // Every handler checks the token first, then runs with the routes alive.
-  auto route = [this, &router, weak](std::string method, std::string_view pattern, auto body) {
-    router.add(std::move(method), pattern,
-               [weak, body](HttpRequest&& request, const RouteMatch& match, Responder respond) {
-                 auto self = weak.lock();
-                 if (!self)
-                   return respond(error_response(503, "unavailable", "the chat has stopped"));
-                 if (auto denied = http::check_token(self->tokens_, request))
-                   return respond(std::move(*denied));
-                 body(*self, std::move(request), match, std::move(respond));
-               });
+  auto route = [&router, weak](const char* method, std::string_view pattern, auto body) {
+    router.add(
+        method, pattern,
+        [weak, body](HttpRequest&& request, const RouteMatch& match, const Responder& respond) {
+          auto self = weak.lock();
+          if (!self)
+            return respond(error_response(503, "unavailable", "the chat has stopped"));
+          if (auto denied = http::check_token(self->tokens_, request))
+            return respond(std::move(*denied));
+          body(*self, std::move(request), match, respond);
+        });
   };
   // Reads are quick and answered on the I/O thread.
   route("GET", "/v1/chat/messages",
-        [](ChatRoutes& self, HttpRequest&& request, const RouteMatch&, Responder respond) {
+        [](ChatRoutes& self, HttpRequest&& request, const RouteMatch&, const Responder& respond) {
           auto limit = count_param(request, "limit", 50, kMaxHistoryPage);
           if (!limit.ok())
             return respond(error_response(limit.error()));
@@ -236,12 +237,12 @@ void ChatRoutes::add_to(http::Router& router) {
           respond(json_response(200, {{"messages", std::move(messages)}}));
         });
   route("POST", "/v1/chat/messages",
-        [](ChatRoutes& self, HttpRequest&& request, const RouteMatch&, Responder respond) {
-          self.post_message(std::move(request), std::move(respond));
+        [](ChatRoutes& self, HttpRequest&& request, const RouteMatch&, const Responder& respond) {
+          self.post_message(std::move(request), respond);
         });
   route("DELETE", "/v1/chat/messages/{id}",
-        [](ChatRoutes& self, HttpRequest&&, const RouteMatch& match, Responder respond) {
-          std::string id = match.param("id");
+        [](ChatRoutes& self, HttpRequest&&, const RouteMatch& match, const Responder& respond) {
+          const std::string& id = match.param("id");
           if (!self.enqueue([&room = self.room_, id, respond] {
                 auto removed = room.delete_message(id, "operator");
                 if (!removed.ok())
@@ -255,19 +256,19 @@ void ChatRoutes::add_to(http::Router& router) {
             respond(queue_full());
         });
   route("GET", "/v1/chat/users",
-        [](ChatRoutes& self, HttpRequest&&, const RouteMatch&, Responder respond) {
+        [](ChatRoutes& self, HttpRequest&&, const RouteMatch&, const Responder& respond) {
           respond(json_response(
               200, {{"users", self.room_.users()}, {"clients", self.room_.clients()}}));
         });
   route("GET", "/v1/chat/moderation",
-        [](ChatRoutes& self, HttpRequest&&, const RouteMatch&, Responder respond) {
+        [](ChatRoutes& self, HttpRequest&&, const RouteMatch&, const Responder& respond) {
           Json list = Json::array();
           for (const Sanction& sanction : self.room_.sanctions())
             list.push_back(sanction.api_json());
           respond(json_response(200, {{"sanctions", std::move(list)}}));
         });
   route("POST", "/v1/chat/moderation",
-        [](ChatRoutes& self, HttpRequest&& request, const RouteMatch&, Responder respond) {
+        [](ChatRoutes& self, HttpRequest&& request, const RouteMatch&, const Responder& respond) {
           auto body = http::json_body(request);
           if (!body.ok())
             return respond(error_response(body.error()));
@@ -277,8 +278,8 @@ void ChatRoutes::add_to(http::Router& router) {
             respond(queue_full());
         });
   route("DELETE", "/v1/chat/moderation/{user_id}",
-        [](ChatRoutes& self, HttpRequest&&, const RouteMatch& match, Responder respond) {
-          std::string user = match.param("user_id");
+        [](ChatRoutes& self, HttpRequest&&, const RouteMatch& match, const Responder& respond) {
+          const std::string& user = match.param("user_id");
           if (!self.enqueue([&room = self.room_, user, respond] {
                 auto lifted = room.lift(user, "operator");
                 if (!lifted.ok())
@@ -292,7 +293,7 @@ void ChatRoutes::add_to(http::Router& router) {
             respond(queue_full());
         });
   route("POST", "/v1/chat/events",
-        [](ChatRoutes& self, HttpRequest&& request, const RouteMatch&, Responder respond) {
+        [](ChatRoutes& self, HttpRequest&& request, const RouteMatch&, const Responder& respond) {
           auto body = http::json_body(request);
           if (!body.ok())
             return respond(error_response(body.error()));
@@ -312,21 +313,21 @@ void ChatRoutes::add_to(http::Router& router) {
             respond(queue_full());
         });
   route("GET", "/v1/chat/stream",
-        [](ChatRoutes& self, HttpRequest&&, const RouteMatch&, Responder respond) {
+        [](ChatRoutes& self, HttpRequest&&, const RouteMatch&, const Responder& respond) {
           respond(json_response(200, {{"live", self.room_.live()}}));
         });
   route("GET", "/v1/chat/triggers",
-        [](ChatRoutes& self, HttpRequest&&, const RouteMatch&, Responder respond) {
+        [](ChatRoutes& self, HttpRequest&&, const RouteMatch&, const Responder& respond) {
           respond(json_response(200, self.room_.triggers().describe()));
         });
   // Browsers cannot set headers on a WebSocket, so this route also takes the token
   // as ?access_token=; the check is the same.
   router.add("GET", "/v1/chat/ws",
-             [weak](HttpRequest&& request, const RouteMatch&, Responder respond) {
+             [weak](HttpRequest&& request, const RouteMatch&, const Responder& respond) {
                auto self = weak.lock();
                if (!self)
                  return respond(error_response(503, "unavailable", "the chat has stopped"));
-               self->open_socket(std::move(request), std::move(respond));
+               self->open_socket(std::move(request), respond);
              });
 }
 
@@ -374,7 +375,7 @@ HttpResponse ChatRoutes::sanction(ChatRoom& room, const Json& body) {
   return json_response(201, {{"sanction", sanctioned->api_json()}});
 }
 
-void ChatRoutes::post_message(HttpRequest&& request, Responder respond) {
+void ChatRoutes::post_message(HttpRequest&& request, const Responder& respond) {
   auto body = http::json_body(request);
   if (!body.ok())
     return respond(error_response(body.error()));
@@ -387,7 +388,7 @@ void ChatRoutes::post_message(HttpRequest&& request, Responder respond) {
     respond(queue_full());
 }
 
-void ChatRoutes::open_socket(HttpRequest&& request, Responder respond) {
+void ChatRoutes::open_socket(HttpRequest&& request, const Responder& respond) {
   if (request.header("authorization") == nullptr) {
     auto pairs = http::parse_query(request.query);
     if (pairs.ok()) {
@@ -413,9 +414,7 @@ void ChatRoutes::open_socket(HttpRequest&& request, Responder respond) {
   response.websocket->on_open = [client](std::shared_ptr<http::StreamSink> sink) {
     client->opened(std::move(sink));
   };
-  response.websocket->on_message = [client](std::string text) {
-    client->received(std::move(text));
-  };
+  response.websocket->on_message = [client](const std::string& text) { client->received(text); };
   response.websocket->on_closed = [client] { client->closed(); };
   respond(std::move(response));
 }

@@ -33,8 +33,8 @@ class ChatRoutes : public std::enable_shared_from_this<ChatRoutes> {
 
  private:
   class Client;
-  void post_message(http::HttpRequest&& request, http::Responder respond);
-  void open_socket(http::HttpRequest&& request, http::Responder respond);
+  void post_message(http::HttpRequest&& request, const http::Responder& respond);
+  void open_socket(http::HttpRequest&& request, const http::Responder& respond);
   static http::HttpResponse sanction(ChatRoom& room, const Json& body);
   // Queues `task` on the chat's queue; false when the queue is full.
   bool enqueue(std::function<void()> task);
