@@ -56,8 +56,11 @@ void TimerQueue::run() {
       continue;
     }
     auto first = tasks_.begin();
-    if (first->first.first > Clock::now()) {
-      changed_.wait_until(lock, first->first.first);
+    // A copy: wait_until reads its deadline again after waking, and the task it
+    // belongs to may have been cancelled (its node freed) meanwhile.
+    const Clock::time_point due = first->first.first;
+    if (due > Clock::now()) {
+      changed_.wait_until(lock, due);
       continue;
     }
     std::function<void()> task = std::move(first->second);

@@ -65,8 +65,9 @@ Result<std::unique_ptr<ChatStore>> ChatStore::open(const std::string& path, std:
                  {{"history_limit", "must be at least 1"}});
   }
   std::unique_ptr<ChatStore> store(new ChatStore(std::move(tenant), history_limit));
-  auto db = sqlite::Database::open(path.empty() ? sqlite::kInMemory : path,
-                                   {.migrations = kMigrations, .statements = kStatements});
+  auto db = sqlite::Database::open(
+      path.empty() ? sqlite::kInMemory : path,
+      {.migrations = kMigrations, .statements = kStatements, .create_mode = 0600});
   if (!db.ok())
     return Error(db.error().code(), "chat store: " + db.error().message());
   store->db_ = std::move(db).value();
