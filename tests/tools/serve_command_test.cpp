@@ -108,6 +108,11 @@ TEST(ServeCommandTest, FirstRunPrintsATokenOnceServesTheApiAndStopsCleanlyOnSigt
                                         {{"Authorization", "Bearer " + token}});
     EXPECT_EQ(reply.status, 200);
     EXPECT_EQ(reply.json()["status"], "ok");
+    // The live chat is part of the server: a message posted now is history after a restart.
+    auto posted = outlet::testing::fetch(
+        server.port(), "POST", "/v1/chat/messages", {{"Authorization", "Bearer " + token}},
+        R"({"body": "before the restart", "user": {"id": "ann"}})");
+    EXPECT_EQ(posted.status, 201) << posted.body;
     EXPECT_EQ(server.stop(SIGTERM), 0) << server.output();
     EXPECT_THAT(server.output(), HasSubstr("SIGTERM: finishing requests in flight"));
     EXPECT_THAT(server.output(), HasSubstr("stopped"));
@@ -118,6 +123,10 @@ TEST(ServeCommandTest, FirstRunPrintsATokenOnceServesTheApiAndStopsCleanlyOnSigt
   auto reply = outlet::testing::fetch(again.port(), "GET", "/v1/plugins",
                                       {{"Authorization", "Bearer " + token}});
   EXPECT_EQ(reply.status, 200);
+  auto history = outlet::testing::fetch(again.port(), "GET", "/v1/chat/messages",
+                                        {{"Authorization", "Bearer " + token}});
+  ASSERT_EQ(history.json()["messages"].size(), 1u) << history.body;
+  EXPECT_EQ(history.json()["messages"][0]["body"], "before the restart");
   EXPECT_EQ(again.stop(SIGINT), 0);
 }
 
