@@ -24,6 +24,8 @@ class ChatRoutes : public std::enable_shared_from_this<ChatRoutes> {
   static constexpr size_t kMaxQueued = 10000;
   static constexpr size_t kHelloHistory = 50;
 
+  // The room and tokens must outlive the routes. Own the routes in a shared_ptr:
+  // handlers and WebSocket clients hold them weakly.
   ChatRoutes(ChatRoom& room, const http::TokenStore& tokens);
   ~ChatRoutes();
 
