@@ -1,5 +1,8 @@
 #include "core/text.h"
 
+#include <cstdio>
+#include <ctime>
+
 namespace outlet {
 
 std::string truncate_utf8(std::string_view text, size_t max_bytes) {
@@ -26,6 +29,19 @@ std::string describe_bytes(size_t bytes) {
   if (bytes >= 1024 && bytes % 1024 == 0)
     return std::to_string(bytes >> 10) + " KiB";
   return std::to_string(bytes) + " bytes";
+}
+
+std::string iso8601_utc(int64_t unix_ms, bool milliseconds) {
+  const auto seconds = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm parts{};
+  gmtime_r(&seconds, &parts);
+  char text[32];
+  const size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &parts);
+  if (!milliseconds)
+    return std::string(text, n) + "Z";
+  char millis[8];
+  std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(unix_ms % 1000));
+  return std::string(text, n) + millis;
 }
 
 }  // namespace outlet

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,10 @@ std::string dump_json(const Json& value, int indent = -1);
 
 // A size as an author writes a limit: "64 MiB", "100 KiB", else "1500000 bytes".
 std::string describe_bytes(size_t bytes);
+
+// A Unix time in ms as ISO 8601 in UTC: "2026-11-22T10:15:30.123Z", or without the
+// fraction ("2026-11-22T10:15:30Z") when `milliseconds` is false.
+std::string iso8601_utc(int64_t unix_ms, bool milliseconds = true);
 
 // dump_json, shortened with truncate_utf8, for error messages.
 std::string dump_short(const Json& value, size_t max_bytes = 200);

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "core/json_text.h"
+#include "core/text.h"
 #include "outlet/lifecycle.h"
 
 namespace outlet::http {
@@ -14,12 +15,8 @@ constexpr std::array<HookKind, 5> kHookKinds = {HookKind::kNotify, HookKind::kFi
                                                 HookKind::kRequest};
 
 std::string iso8601(std::chrono::system_clock::time_point at) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(at);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch());
+  return iso8601_utc(ms.count(), /*milliseconds=*/false);
 }
 
 Json hook_stats_json(const HookStats& stats) {

@@ -90,13 +90,21 @@ int http_status_for(ErrorCode code) {
   return 500;
 }
 
-HttpResponse error_response(int status, std::string_view code, std::string_view message,
-                            const std::vector<ErrorDetail>& details) {
+Json error_body(std::string_view code, std::string_view message,
+                const std::vector<ErrorDetail>& details) {
   Json list = Json::array();
   for (const ErrorDetail& detail : details)
     list.push_back({{"path", detail.path}, {"rule", detail.rule}});
-  return json_response(
-      status, {{"error", {{"code", code}, {"message", message}, {"details", std::move(list)}}}});
+  return {{"code", code}, {"message", message}, {"details", std::move(list)}};
+}
+
+Json error_body(const Error& error) {
+  return error_body(error_code_name(error.code()), error.message(), error.details());
+}
+
+HttpResponse error_response(int status, std::string_view code, std::string_view message,
+                            const std::vector<ErrorDetail>& details) {
+  return json_response(status, {{"error", error_body(code, message, details)}});
 }
 
 HttpResponse error_response(const Error& error) {

@@ -81,6 +81,11 @@ HttpResponse json_response(int status, const Json& body);
 // The API's error shape: {error: {code, message, details: [{path, rule}]}}, with the
 // HTTP status that fits the error's code.
 HttpResponse error_response(const Error& error);
+// The object inside "error": {code, message, details}, for answers that are not a
+// response of their own (a WebSocket frame).
+Json error_body(std::string_view code, std::string_view message,
+                const std::vector<ErrorDetail>& details);
+Json error_body(const Error& error);
 HttpResponse error_response(int status, std::string_view code, std::string_view message,
                             const std::vector<ErrorDetail>& details = {});
 int http_status_for(ErrorCode code);

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "support/test_support.h"
@@ -503,6 +504,54 @@ return {
   EXPECT_EQ(room_->users()[0]["present"], false);
   EXPECT_EQ(frames_of("joined").size(), 1u);
   EXPECT_EQ(frames_of("parted").size(), 1u);
+}
+
+TEST_F(ChatRoomTest, DeferRefusesBadArgumentsAndCapsWhatWaits) {
+  write_plugin("patient", {"chat.send"}, R"lua(
+return { on_chat_message = function(m)
+  local problems = {}
+  for _, args in ipairs({ { 0, { action = "none" } }, { 3601, { action = "none" } },
+                          { 1.5, { action = "none" } }, { 5, "send hi" }, { 5, {} } }) do
+    local ok, err = pcall(outlet.chat.defer, args[1], args[2])
+    if not ok then problems[#problems + 1] = tostring(err) end
+  end
+  local queued, refusal = 0, nil
+  for _ = 1, 101 do
+    local ok, err = pcall(outlet.chat.defer, 3600, { action = "send_message", message = "much later" })
+    if ok then queued = queued + 1 else refusal = tostring(err) end
+  end
+  outlet.chat.send(#problems .. " refused; " .. queued .. " queued; " .. tostring(refusal))
+end }
+)lua");
+  start();
+  ASSERT_TRUE(say("ann", "go").ok());
+  host_->wait_idle();
+  const std::string report = room_->history(1).value()[0].body;
+  EXPECT_THAT(report, HasSubstr("5 refused; 100 queued;"));
+  EXPECT_THAT(report, HasSubstr("100 deferred actions are already waiting"));
+}
+
+TEST_F(ChatRoomTest, TrackedUsersStayBoundedEvenIfNobodyParts) {
+  host_ = std::move(Host::create({})).value();
+  ASSERT_TRUE(domain_.declare(*host_).ok());
+  room_ =
+      std::move(ChatRoom::open(*host_, domain_,
+                               {.max_tracked_users = 20, .now_ms = [this] { return now_.load(); }}))
+          .value();
+  ASSERT_TRUE(room_->join({{"id", "regular"}}).ok());
+  ASSERT_TRUE(room_->part("regular").ok());
+  for (int i = 0; i < 100; ++i) {
+    now_ += 1000;
+    ASSERT_TRUE(say("user-" + std::to_string(i), "hi").ok());
+  }
+  Json users = room_->users();
+  EXPECT_LE(users.size(), 20u);
+  std::set<std::string> ids;
+  for (const Json& user : users)
+    ids.insert(user["id"].get<std::string>());
+  EXPECT_EQ(ids.count("regular"), 0u) << "an absent user goes first";
+  EXPECT_EQ(ids.count("user-99"), 1u) << "the newest stays";
+  EXPECT_EQ(ids.count("user-0"), 0u) << "the longest unseen goes";
 }
 
 }  // namespace

@@ -270,6 +270,10 @@ TEST_F(ChatRoutesTest, AnOversizedOrBinaryFrameClosesTheConnection) {
   WebSocketClient next(server_->port(), "/v1/chat/ws", {{"Authorization", "Bearer " + admin_}});
   ASSERT_TRUE(next.ok());
   EXPECT_TRUE(next.next_of("hello"));
+  // Frames are JSON text: a binary one ends the connection with "invalid payload".
+  next.send_binary(std::string("\x00\x01\x02", 3));
+  EXPECT_FALSE(next.next(std::chrono::seconds(5)));
+  EXPECT_EQ(next.close_reason().code, boost::beast::websocket::close_code::bad_payload);
 }
 
 TEST_F(ChatRoutesTest, ShutdownClosesWebSocketsAsGoingAway) {

@@ -37,9 +37,7 @@ class WebSocketClient {
           for (const auto& [name, value] : headers)
             request.set(name, value);
         }));
-    beast::websocket::response_type response;
-    ws_.handshake(response, "127.0.0.1", target, ec);
-    status = response.result_int();
+    ws_.handshake("127.0.0.1", target, ec);
     if (ec)
       error = ec.message();
   }
@@ -51,6 +49,13 @@ class WebSocketClient {
     boost::beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(10));
     ws_.text(true);
     ws_.write(boost::asio::buffer(frame.dump()), ec);
+    return !ec;
+  }
+
+  bool send_binary(const std::string& bytes) {
+    boost::beast::error_code ec;
+    ws_.binary(true);
+    ws_.write(boost::asio::buffer(bytes), ec);
     return !ec;
   }
 
@@ -104,7 +109,6 @@ class WebSocketClient {
   const boost::beast::error_code& last_error() const { return last_error_; }
 
   std::string error;
-  unsigned status = 0;
 
  private:
   boost::asio::io_context io_;

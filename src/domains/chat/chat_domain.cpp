@@ -10,8 +10,6 @@
 namespace outlet::chat {
 namespace {
 
-constexpr int64_t kMaxDeferSeconds = 3600;
-
 Json user_schema() {
   return {{"type", "object"},
           {"required", {"id"}},

@@ -1,14 +1,14 @@
 #include "domains/chat/chat_room.h"
 
+#include <algorithm>
 #include <chrono>
+#include <tuple>
 
 #include "core/json_schema.h"
 #include "core/text.h"
 
 namespace outlet::chat {
 namespace {
-
-constexpr size_t kMaxReasonBytes = 256;
 
 int64_t system_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -118,17 +118,25 @@ void ChatRoom::touch(const ChatUser& user, bool present, bool counted) {
   tracked.last_seen_ms = options_.now_ms();
   if (counted)
     ++tracked.messages;
-  if (users_.size() > options_.max_tracked_users) {
-    auto oldest = users_.end();
-    for (auto it = users_.begin(); it != users_.end(); ++it) {
-      if (!it->second.present &&
-          (oldest == users_.end() || it->second.last_seen_ms < oldest->second.last_seen_ms)) {
-        oldest = it;
-      }
-    }
-    if (oldest != users_.end())
-      users_.erase(oldest);
+  if (users_.size() > options_.max_tracked_users)
+    forget_users(user.id);
+}
+
+void ChatRoom::forget_users(const std::string& keep) {
+  // A tenth at a time, so a full map costs one pass per many new users, not per user.
+  // Absent users go first, the longest unseen first; a chat that never reports parts
+  // (everyone who posts counts as present) must stay bounded too.
+  std::vector<std::tuple<bool, int64_t, std::string>> candidates;
+  candidates.reserve(users_.size());
+  for (const auto& [id, tracked] : users_) {
+    if (id != keep)
+      candidates.emplace_back(tracked.present, tracked.last_seen_ms, id);
   }
+  const size_t drop = std::min(candidates.size(), options_.max_tracked_users / 10 + 1);
+  std::nth_element(candidates.begin(), candidates.begin() + static_cast<ptrdiff_t>(drop),
+                   candidates.end());
+  for (size_t i = 0; i < drop; ++i)
+    users_.erase(std::get<2>(candidates[i]));
 }
 
 std::optional<Sanction> ChatRoom::sanction_of(const std::string& user_id, int64_t now) {
@@ -284,13 +292,12 @@ Result<Sanction> ChatRoom::sanction(const std::string& user_id, SanctionKind kin
 Result<bool> ChatRoom::lift(const std::string& user_id, const std::string& by) {
   {
     std::lock_guard lock(mutex_);
-    auto removed = store_->remove_sanction(user_id);
-    if (!removed.ok())
-      return removed;
-    const bool was_active = sanction_of(user_id, options_.now_ms()).has_value();
-    sanctions_.erase(user_id);
-    if (!*removed || !was_active)
+    // An expired sanction goes too (sanction_of), but lifting it is not news.
+    if (!sanction_of(user_id, options_.now_ms()))
       return false;
+    if (auto removed = store_->remove_sanction(user_id); !removed.ok())
+      return removed;
+    sanctions_.erase(user_id);
   }
   broadcast({{"type", "lifted"}, {"user_id", user_id}, {"by", by}});
   return true;

@@ -106,6 +106,8 @@ class ChatRoom : public ChatActions {
   std::string new_message_id();
   void touch(const ChatUser& user, bool present, bool counted);                  // requires mutex_
   std::optional<Sanction> sanction_of(const std::string& user_id, int64_t now);  // mutex_
+  // Forgets a tenth (absent, longest unseen first; never `keep`); requires mutex_.
+  void forget_users(const std::string& keep);
 
   // How the host's state observer reaches the room while it runs.
   struct Link {

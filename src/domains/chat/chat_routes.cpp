@@ -34,15 +34,6 @@ Json outcome_json(const PostOutcome& outcome) {
   return json;
 }
 
-Json error_json(const Error& error) {
-  Json details = Json::array();
-  for (const ErrorDetail& detail : error.details())
-    details.push_back({{"path", detail.path}, {"rule", detail.rule}});
-  return {{"code", error_code_name(error.code())},
-          {"message", error.message()},
-          {"details", std::move(details)}};
-}
-
 // A query parameter as a count from 1 to `max`; absent gives `fallback`.
 Result<size_t> count_param(const HttpRequest& request, const char* name, size_t fallback,
                            size_t max) {
@@ -170,7 +161,7 @@ class ChatRoutes::Client : public std::enable_shared_from_this<Client> {
   }
 
   void reply_error(const Json& ref, const Error& error) {
-    send({{"type", "error"}, {"ref", ref}, {"error", error_json(error)}});
+    send({{"type", "error"}, {"ref", ref}, {"error", http::error_body(error)}});
   }
 
   void close() {

@@ -1,7 +1,6 @@
 #include "domains/chat/chat_types.h"
 
 #include <algorithm>
-#include <ctime>
 
 #include "core/text.h"
 
@@ -169,16 +168,4 @@ Json Sanction::api_json() const {
   json["until"] = until_ms == 0 ? Json(nullptr) : Json(iso8601_utc(until_ms));
   return json;
 }
-
-std::string iso8601_utc(int64_t unix_ms) {
-  const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm parts{};
-  gmtime_r(&seconds, &parts);
-  char text[32];
-  const size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &parts);
-  char millis[8];
-  std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(unix_ms % 1000));
-  return std::string(text, n) + millis;
-}
-
 }  // namespace outlet::chat

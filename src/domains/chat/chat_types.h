@@ -17,6 +17,8 @@ inline constexpr size_t kMaxChatText = 4096;
 inline constexpr size_t kMaxUserIdBytes = 128;
 inline constexpr size_t kMaxDisplayNameBytes = 128;
 inline constexpr int64_t kMaxTimeoutSeconds = int64_t{14} * 24 * 3600;
+inline constexpr size_t kMaxReasonBytes = 256;     // a sanction's reason, cut beyond
+inline constexpr int64_t kMaxDeferSeconds = 3600;  // chat.defer's longest delay
 
 // The roles a chat user may hold, in order of rank.
 const std::vector<std::string>& chat_roles();
@@ -73,8 +75,5 @@ struct Sanction {
 };
 
 std::string_view sanction_kind_name(SanctionKind kind);
-
-// "2026-11-22T10:15:30.123Z"
-std::string iso8601_utc(int64_t unix_ms);
 
 }  // namespace outlet::chat

@@ -8,7 +8,6 @@
 namespace outlet::chat {
 namespace {
 
-constexpr size_t kMaxReasonBytes = 256;
 // Cooldowns are at most a day (manifest validation), so older entries can go.
 constexpr int64_t kLongestCooldownMs = int64_t{86400} * 1000;
 constexpr size_t kPruneCooldownsAbove = 50000;
@@ -69,6 +68,14 @@ bool granted(const PluginStatus& status, std::string_view permission) {
 std::string optional_text(const Json& answer, const char* field) {
   auto it = answer.find(field);
   return it != answer.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// Deferred actions are counted per plugin under a key no trigger can have: trigger
+// keys start with a plugin id, which never starts with '#'.
+constexpr std::string_view kDeferredPrefix = "#defer:";
+
+std::string deferred_key(const std::string& plugin_id) {
+  return std::string(kDeferredPrefix) + plugin_id;
 }
 
 }  // namespace
@@ -217,10 +224,10 @@ bool TriggerExecutor::fire(const TriggerRef& trigger, Json payload, const Subjec
     c.last_problem = truncate_utf8(answer.error().message(), 512);
     return false;
   }
-  return carry_out(trigger.plugin_id(), key, *answer, subject);
+  return carry_out(*status, key, *answer, subject);
 }
 
-bool TriggerExecutor::carry_out(const std::string& plugin_id, const std::string& key,
+bool TriggerExecutor::carry_out(const PluginStatus& status, const std::string& key,
                                 const Json& answer, const Subject& subject) {
   if (answer.is_null()) {
     std::lock_guard lock(mutex_);
@@ -241,9 +248,7 @@ bool TriggerExecutor::carry_out(const std::string& plugin_id, const std::string&
                     dump_short(action_value));
     return false;
   }
-  std::optional<PluginStatus> status = host_.status(plugin_id);
-  if (!status)
-    return false;
+  const std::string& plugin_id = status.id;
   // The text to post: the whole point of send_message, a courtesy with the others.
   const Json& message_value = answer.value("message", Json());
   if (!message_value.is_null() && !message_value.is_string()) {
@@ -259,17 +264,17 @@ bool TriggerExecutor::carry_out(const std::string& plugin_id, const std::string&
     refuse(key, "answer.message must be a non-empty string for send_message");
     return false;
   }
-  if (!text.empty() && !granted(*status, "chat.send")) {
+  if (!text.empty() && !granted(status, "chat.send")) {
     refuse(key, "posting answer.message needs permission \"chat.send\", which is not granted");
     return false;
   }
   const bool moderates = action == "delete" || action == "timeout" || action == "ban";
-  if (moderates && !granted(*status, "chat.moderate")) {
+  if (moderates && !granted(status, "chat.moderate")) {
     refuse(key, "answer.action \"" + action +
                     "\" needs permission \"chat.moderate\", which is not granted");
     return false;
   }
-  std::string reason = truncate_utf8(optional_text(answer, "reason"), kMaxReasonBytes);
+  const std::string reason = optional_text(answer, "reason");  // the room cuts it to size
   Status done;
   if (action == "delete") {
     std::string id = subject.message ? subject.message->id : optional_text(answer, "message_id");
@@ -452,7 +457,7 @@ Status TriggerExecutor::defer(const std::string& plugin_id, int64_t delay_ms, Js
                                           auto status = host_.status(plugin_id);
                                           if (!status || status->state != PluginState::kLoaded)
                                             return;  // a plugin that has stopped does not act
-                                          carry_out(plugin_id, plugin_id + "/defer", action, {});
+                                          carry_out(*status, deferred_key(plugin_id), action, {});
                                         });
   if (id == 0) {
     std::lock_guard lock(mutex_);
@@ -483,8 +488,8 @@ Json TriggerExecutor::describe() {
   }
   Json deferred = Json::object();
   for (const auto& [key, c] : counters_) {
-    if (key.size() > 6 && key.ends_with("/defer")) {
-      deferred[key.substr(0, key.size() - 6)] = {
+    if (key.starts_with(kDeferredPrefix)) {
+      deferred[key.substr(kDeferredPrefix.size())] = {
           {"executed", c.executed},
           {"refused", c.refused},
           {"last_problem", c.last_problem.empty() ? Json(nullptr) : Json(c.last_problem)}};

@@ -39,7 +39,6 @@ class ChatActions {
 
 class TriggerExecutor {
  public:
-  static constexpr int64_t kMaxDeferSeconds = 3600;
   static constexpr size_t kMaxDeferredPerPlugin = 100;
 
   TriggerExecutor(Host& host, ChatActions& actions, std::function<int64_t()> now_ms);
@@ -83,7 +82,7 @@ class TriggerExecutor {
   // Calls the trigger's plugin and carries out its answer; true when the answer gated
   // the message (delete, timeout or ban).
   bool fire(const TriggerRef& trigger, Json payload, const Subject& subject);
-  bool carry_out(const std::string& plugin_id, const std::string& key, const Json& answer,
+  bool carry_out(const PluginStatus& status, const std::string& key, const Json& answer,
                  const Subject& subject);
   void refuse(const std::string& key, const std::string& problem);
   Counters& counters(const std::string& key);  // requires mutex_
